@@ -1,0 +1,8 @@
+"""Kairan: an open Pyramid platform for municipal citizen portals."""
+
+
+def main(global_config, **settings):
+    """The paste app factory: ``kairan.config.configure`` does all the work."""
+    from kairan.config import configure
+
+    return configure(settings).make_wsgi_app()

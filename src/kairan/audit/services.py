@@ -1,0 +1,42 @@
+"""Writing to the audit log."""
+
+from kairan.audit.models import AuditEntry
+from kairan.db.meta import utcnow
+
+# Keys that never reach the log, whatever a caller passes in ``detail``.
+SECRET_KEYS = frozenset(
+    {"password", "new_password", "code", "token", "secret", "csrf_token", "cookie", "otp"}
+)
+
+
+def _scrub(detail):
+    return {k: ("[redacted]" if k.lower() in SECRET_KEYS else v) for k, v in (detail or {}).items()}
+
+
+def audit(request, action, target=None, outcome="success", detail=None, actor_id=None,
+          on_behalf_of=None):
+    """Append one entry in the request's transaction.
+
+    ``actor_id`` defaults to the signed-in user; when a staff member acts in
+    a resident's session (``acting_user_id``), the staff member is the actor
+    and the resident is ``on_behalf_of``.
+    """
+    session_row = getattr(request.session, "row", None) if "session" in request.__dict__ else None
+    if actor_id is None:
+        user = request.user
+        actor_id = user.id if user is not None else None
+        if session_row is not None and session_row.acting_user_id:
+            on_behalf_of = on_behalf_of or actor_id
+            actor_id = session_row.acting_user_id
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=actor_id,
+        on_behalf_of=on_behalf_of,
+        action=action,
+        target=None if target is None else str(target)[:300],
+        address=request.client_addr,
+        outcome=outcome,
+        detail=_scrub(detail),
+    )
+    request.dbsession.add(entry)
+    return entry

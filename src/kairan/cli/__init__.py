@@ -1,0 +1,1 @@
+"""The ``kairan`` command (see ``kairan.cli.main``)."""

@@ -1,0 +1,1 @@
+"""Content views (filled in by the content feature work)."""

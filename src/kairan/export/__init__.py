@@ -1,0 +1,2 @@
+def includeme(config):
+    """export (see its modules)."""

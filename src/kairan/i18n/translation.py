@@ -1,0 +1,21 @@
+"""The message factory and the locale rules.
+
+Message ids are English; Japanese is the default locale and has a catalogue
+for every id. A visitor chooses the language with the switch in the header
+(a cookie); otherwise Japanese.
+"""
+
+from pyramid.i18n import TranslationStringFactory
+
+_ = TranslationStringFactory("kairan")
+
+LOCALE_COOKIE = "kairan_locale"
+
+
+def locale_negotiator(request):
+    settings = request.registry.settings
+    available = settings["kairan.locales"]
+    for candidate in (request.params.get("_LOCALE_"), request.cookies.get(LOCALE_COOKIE)):
+        if candidate in available:
+            return candidate
+    return settings["kairan.default_locale"]

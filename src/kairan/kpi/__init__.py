@@ -1,0 +1,2 @@
+def includeme(config):
+    """kpi (see its modules)."""
