@@ -1,2 +1,5 @@
 def includeme(config):
-    """export (see its modules)."""
+    """Export: ``config.add_exporter(exporter)``; two exporters with one name fail at start-up."""
+    from kairan.export.services import add_exporter
+
+    config.add_directive("add_exporter", add_exporter)

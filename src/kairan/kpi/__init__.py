@@ -1,2 +1,7 @@
 def includeme(config):
-    """kpi (see its modules)."""
+    """KPIs: ``config.add_kpi(provider)``; two KPIs with one name fail at start-up."""
+    from kairan.kpi.providers import MonthlyActiveUsers
+    from kairan.kpi.services import add_kpi
+
+    config.add_directive("add_kpi", add_kpi)
+    config.add_kpi(MonthlyActiveUsers())

@@ -1,0 +1,102 @@
+"""Exporters: the ``add_exporter`` directive, look-ups, and ``write_export`` for scripts.
+
+Why exports open their own database session: a streamed response's body is
+written by the WSGI server after the view has returned, and by then
+pyramid_tm has committed (and closed) the request's transaction and
+``request.dbsession`` with it. So the stream opens a short-lived session on
+``request.registry["dbsession_factory"]``, reads through it in batches
+(``yield_per``, a server-side cursor on PostgreSQL) and closes it when the
+last row is written or the client goes away.
+"""
+
+import contextlib
+import re
+
+from zope.interface import implementer
+
+from kairan.export.interfaces import IExporter
+from kairan.security.permissions import Permission
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+RESERVED_NAMES = frozenset({"all"})
+FORMATS = ("csv", "xlsx")
+
+
+@implementer(IExporter)
+class Exporter:
+    """Base class: set ``name``, ``title`` (and ``permission``); override ``columns``, ``rows``."""
+
+    name = ""
+    title = ""
+    permission = Permission.EXPORT
+
+    def columns(self, request):
+        return []
+
+    def rows(self, request):
+        return iter(())
+
+
+def add_exporter(config, exporter):
+    """Directive: register an ``IExporter`` (an instance, a class, or a dotted name).
+
+    A class is instantiated without arguments. Two exporters with one name
+    fail at start-up with a ``ConfigurationConflictError`` naming both places.
+    """
+    exporter = config.maybe_dotted(exporter)
+    if isinstance(exporter, type):
+        exporter = exporter()
+    if not IExporter.providedBy(exporter):
+        raise TypeError(f"{exporter!r} does not provide IExporter")
+    name = exporter.name
+    if not isinstance(name, str) or not NAME_RE.match(name) or name in RESERVED_NAMES:
+        raise ValueError(
+            f"exporter {name!r}: a name is 1-63 lower-case letters, digits, '_.-', not 'all'"
+        )
+
+    def register():
+        config.registry.registerUtility(exporter, IExporter, name=name)
+
+    intr = config.introspectable("kairan exporters", name, str(exporter.title), "kairan exporter")
+    intr["exporter"] = exporter
+    config.action(("kairan.exporter", name), register, introspectables=(intr,))
+
+
+def registered_exporters(registry) -> dict:
+    """``{name: exporter}`` of every registered exporter, sorted by name."""
+    return dict(sorted(registry.getUtilitiesFor(IExporter)))
+
+
+def get_exporter(registry, name):
+    """The exporter called ``name``, or None."""
+    return registry.queryUtility(IExporter, name=name)
+
+
+def allowed_exporters(request, context=None):
+    """The exporters ``request``'s user may download, sorted by name."""
+    context = context if context is not None else request.context
+    return [e for e in registered_exporters(request.registry).values()
+            if request.has_permission(getattr(e, "permission", Permission.EXPORT), context)]
+
+
+class ExportRequest:
+    """The request as an exporter sees it while streaming: everything of the real
+    request, except that ``dbsession`` is the stream's own short-lived session."""
+
+    def __init__(self, request, dbsession):
+        self.__dict__["_request"] = request
+        self.__dict__["dbsession"] = dbsession
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
+
+
+@contextlib.contextmanager
+def export_session(registry):
+    """A short-lived read session for one export; rolled back and closed at the end."""
+    session = registry["dbsession_factory"]()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
