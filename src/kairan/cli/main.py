@@ -1,18 +1,48 @@
 """``kairan``: everything an operator runs by hand or from cron."""
 
 import os
+import sys
 
 import click
 
 from kairan.cli.env import DEFAULT_CONFIG, Environment, pass_env
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class KairanGroup(click.Group):
+    """Turns any unexpected error into one clear line and exit status 1, never a traceback.
+
+    An operator running a command from cron reads the mail cron sends; a
+    stack trace there hides the one line that matters. ``--traceback`` (or
+    ``KAIRAN_TRACEBACK=1``) shows it for a developer.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
+                KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as e:  # noqa: BLE001 - the one place every error is reported
+            if ctx.meta.get("kairan.traceback") or os.environ.get("KAIRAN_TRACEBACK"):
+                raise
+            message = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            click.echo(f"Error: {type(e).__name__}: {message}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=KairanGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-c", "--config", "config_uri", envvar="KAIRAN_CONFIG", default=DEFAULT_CONFIG,
               show_default=True, help="The .ini file to read (env KAIRAN_CONFIG).")
+@click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
 @click.pass_context
-def cli(ctx, config_uri):
-    """Kairan, the open platform for municipal citizen portals."""
+def cli(ctx, config_uri, traceback):
+    """Kairan, the open platform for municipal citizen portals.
+
+    Every command reads its settings from the .ini file given with -c;
+    KAIRAN_DATABASE_URL, KAIRAN_SECRET and the other environment variables
+    override it.
+    """
+    ctx.meta["kairan.traceback"] = traceback
     ctx.obj = Environment(os.path.abspath(config_uri))
 
 
@@ -52,8 +82,11 @@ def current(env):
     from kairan.db import migrate
 
     engine = create_engine(env.settings["sqlalchemy.url"])
-    with engine.connect() as connection:
-        applied, heads = migrate.current_heads(env.settings, connection)
+    try:
+        with engine.connect() as connection:
+            applied, heads = migrate.current_heads(env.settings, connection)
+    finally:
+        engine.dispose()
     click.echo("applied: " + (", ".join(sorted(applied)) or "(none)"))
     click.echo("heads:   " + ", ".join(sorted(heads)))
     if applied != heads:
@@ -81,10 +114,11 @@ def check(env):
 @pass_env
 def serve(env, host, port):
     """Serve the site with waitress, as configured in [server:main]."""
-    from pyramid.paster import get_app
     from plaster import get_settings
+    from pyramid.paster import get_app
     from waitress import serve as waitress_serve
 
+    env.settings  # noqa: B018 - a missing file or unsafe setting fails here, clearly
     app = get_app(env.config_uri, "main")
     server = dict(get_settings(env.config_uri, "server:main"))
     server.pop("use", None)
@@ -95,6 +129,21 @@ def serve(env, host, port):
     listen = server.get("listen") or f"{server.get('host')}:{server.get('port')}"
     click.echo(f"serving Kairan on http://{listen}/")
     waitress_serve(app, **server)
+
+
+def _register_subcommands():
+    from kairan.cli import addon, demo, ops, users
+
+    cli.add_command(demo.demo)
+    cli.add_command(users.user)
+    cli.add_command(ops.export)
+    cli.add_command(ops.audit)
+    cli.add_command(ops.mail)
+    cli.add_command(ops.search)
+    cli.add_command(addon.addon)
+
+
+_register_subcommands()
 
 
 def main():  # pragma: no cover - console entry point

@@ -1,0 +1,53 @@
+"""``kairan demo``: the demo city, loaded idempotently."""
+
+import importlib
+
+import click
+
+from kairan.cli.env import pass_env
+
+
+def _reindex(dbsession):
+    """Rebuild the search index if the search feature is installed; True if it ran."""
+    try:
+        search = importlib.import_module("kairan.content.search")
+    except ImportError:
+        return False
+    reindex_all = getattr(search, "reindex_all", None)
+    if reindex_all is None:
+        return False
+    reindex_all(dbsession)
+    return True
+
+
+@click.command()
+@pass_env
+def demo(env):
+    """Load the demo city 回覧板市 (pages, news, events, users) and print the users.
+
+    Creates only what is missing: running it again changes nothing. Refused
+    when kairan.env is production.
+    """
+    from kairan.demo.services import DemoRefused, load_demo
+
+    if env.settings["kairan.production"]:
+        raise click.ClickException("the demo site is never loaded into production "
+                                   "(kairan.env = production)")
+    try:
+        with env.transaction() as dbsession:
+            result = load_demo(dbsession, env.settings)
+            indexed = _reindex(dbsession) if result.created_nodes else None
+    except DemoRefused as e:
+        raise click.ClickException(str(e)) from e
+    if result.created_nodes or result.created_users:
+        click.echo(f"demo city loaded: {result.created_nodes} pages and folders, "
+                   f"{result.created_users} users created")
+    else:
+        click.echo("demo city already loaded: nothing changed")
+    if indexed is False:
+        click.echo("(search index not built: the search feature is not installed)")
+    click.echo("")
+    click.echo(f"Sign in at {env.settings['kairan.base_url']}/login with:")
+    width = max(len(u.email) for u in result.users)
+    for user in result.users:
+        click.echo(f"  {user.role:<9} {user.email:<{width}}  {user.password}")
