@@ -24,3 +24,28 @@ class IContentTextExtractor(Interface):
 
     def __call__(node, locale):
         """Return the searchable plain text of ``node`` in ``locale``."""
+
+
+class IWorkflow(Interface):
+    """A state machine for content, defined in Python (``kairan.content.workflow``).
+
+    Registered with ``config.add_workflow(workflow, content_types=(...))``;
+    it is validated when the directive is called, so a workflow naming an
+    unknown state fails at start-up. Every workflow has the states
+    ``private`` and ``published``: the ACL, search, the sitemap and the
+    feeds treat ``published`` as the one public state.
+    """
+
+    name = Attribute("Unique name: 'default'.")
+    states = Attribute("{state name: translatable title}, in display order.")
+    initial = Attribute("The state a new node starts in.")
+    transitions = Attribute("The ``Transition`` records, in display order.")
+
+    def transitions_from(state):
+        """The transitions whose source states include ``state``."""
+
+    def find(name, state):
+        """The transition ``name`` allowed from ``state``, or None."""
+
+    def validate():
+        """Raise ``WorkflowError`` if the definition is inconsistent."""

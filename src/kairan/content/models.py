@@ -24,8 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kairan.db.meta import Base, UTCDateTime, utcnow
 from kairan.security.permissions import (
-    SITE_ACL,
     EDITOR_PERMISSIONS,
+    SITE_ACL,
     Permission,
     user_principal,
 )
@@ -81,8 +81,24 @@ class Node(Base):
 
     # -- security --------------------------------------------------------------
     @property
+    def is_public(self):
+        """Published, not in the trash, and so is every ancestor whose lineage is known.
+
+        A published page inside a private folder stays hidden: a folder being
+        prepared must not leak through a page published early. The traverser
+        (and ``traversal.find_node``) load the whole lineage, so the web and
+        the API see the same answer.
+        """
+        node = self
+        while node is not None:
+            if node.state != "published" or node.deleted_at is not None:
+                return False
+            node = node.__parent__
+        return True
+
+    @property
     def __acl__(self):
-        public = self.state == "published" and self.deleted_at is None
+        public = self.is_public
         acl = [(Allow, Everyone, Permission.VIEW)] if public else []
         if self.owner_id is not None:
             acl.append((Allow, user_principal(self.owner_id), EDITOR_PERMISSIONS))

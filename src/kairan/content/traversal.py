@@ -109,3 +109,15 @@ class NodeTraverser:
             "virtual_root_path": (),
             "root": chain[0],
         }
+
+
+def node_by_id(dbsession, node_id, include_deleted=False):
+    """The node ``node_id`` with its ``__parent__`` chain (so its ACL sees its ancestors)."""
+    path = dbsession.scalar(select(Node.path).where(Node.id == node_id))
+    if path is None:
+        return None
+    segments = [s for s in path.split("/") if s]
+    chain = load_lineage(dbsession, segments, include_deleted=include_deleted)
+    if len(chain) != len(segments) + 1:
+        return None
+    return chain[-1]
