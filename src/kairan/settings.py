@@ -7,7 +7,7 @@ every other setting is read from the .ini with the same key in every file of
 
 import os
 
-from pyramid.settings import aslist, asbool
+from pyramid.settings import asbool, aslist
 
 # environment variable -> setting key
 ENVIRONMENT_OVERRIDES = {
@@ -104,8 +104,13 @@ def check_production(settings):
         return
     for key in PRODUCTION_SECRETS:
         value = str(settings.get(key) or "")
-        if not value:
-            raise SettingsError(f"production needs the setting {key} (or its environment variable)")
+        # the development default of kairan.base_url counts as missing
+        if not value or value == DEFAULTS.get(key, "").rstrip("/"):
+            variable = next(v for v, k in ENVIRONMENT_OVERRIDES.items() if k == key)
+            raise SettingsError(f"production needs the setting {key} (environment {variable})")
+    if not settings["kairan.base_url"].startswith("https://"):
+        # production cookies are Secure and __Host- prefixed: plain HTTP would lose them
+        raise SettingsError("production needs an https:// kairan.base_url (KAIRAN_BASE_URL)")
     secret = settings["kairan.secret"]
     if len(secret) < 32 or any(marker in secret.lower() for marker in DEFAULT_SECRET_MARKERS):
         raise SettingsError(
