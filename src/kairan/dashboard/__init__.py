@@ -1,3 +1,6 @@
+import os
+
+
 def includeme(config):
     """Dashboard: the resident's home page ``/dashboard`` built from tiles.
 
@@ -12,7 +15,9 @@ def includeme(config):
     from kairan.dashboard.tiles import AccountTile, LatestNewsTile
 
     config.add_directive("add_dashboard_tile", add_dashboard_tile)
-    config.add_translation_dirs("kairan.dashboard:locale")
+    # an absolute path: pytest loads kairan modules through its assertion-rewriting
+    # importer, whose loader pkg_resources (behind "pkg:locale" specs) cannot read
+    config.add_translation_dirs(os.path.join(os.path.dirname(__file__), "locale"))
     config.add_route("dashboard", "/dashboard",
                      factory="kairan.security.permissions.site_root_factory")
     config.add_dashboard_tile(AccountTile())

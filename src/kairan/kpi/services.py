@@ -126,3 +126,38 @@ def record_activity(request_or_dbsession, user_id, when=None):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(MonthlyActivity).values(user_id=user_id, month=month_of(when))
     dbsession.execute(stmt.on_conflict_do_nothing(index_elements=["user_id", "month"]))
+
+
+MAX_MONTHS = 120
+
+
+def parse_range(params, now=None):
+    """``(start, end, errors)`` from the query parameters ``start`` and ``end``.
+
+    Defaults: the last 12 months up to this month. ``errors`` maps a field
+    name to a translatable message; when it is not empty the range is the
+    default one and the caller answers 400.
+    """
+    from kairan.i18n.translation import _
+
+    end_default = month_of(now)
+    start_default = add_months(end_default, -11)
+    errors = {}
+    values = {}
+    for field, default in (("start", start_default), ("end", end_default)):
+        raw = (params.get(field) or "").strip()
+        if not raw:
+            values[field] = default
+            continue
+        try:
+            values[field] = parse_month(raw)
+        except ValueError:
+            errors[field] = _("Enter a month as YYYY-MM, for example 2025-04.")
+    if not errors:
+        if values["start"] > values["end"]:
+            errors["end"] = _("The last month must not be before the first month.")
+        elif len(months_between(values["start"], values["end"])) > MAX_MONTHS:
+            errors["end"] = _("Choose at most ${count} months.", mapping={"count": MAX_MONTHS})
+    if errors:
+        return start_default, end_default, errors
+    return values["start"], values["end"], errors

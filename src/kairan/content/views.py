@@ -1,1 +1,0 @@
-"""Content views (filled in by the content feature work)."""
