@@ -29,3 +29,6 @@ def includeme(config):
     config.include(".search")
     config.include(".feeds")
     config.include(".sitemap")
+    config.include(".search")
+    config.include(".feeds")
+    config.include(".sitemap")
