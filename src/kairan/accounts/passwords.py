@@ -47,7 +47,8 @@ def needs_rehash(stored_hash: str) -> bool:
 def blocklist() -> frozenset:
     path = os.path.join(os.path.dirname(__file__), "data", "common-passwords.txt")
     with open(path, encoding="utf-8") as f:
-        return frozenset(line.strip().lower() for line in f if line.strip() and not line.startswith("#"))
+        return frozenset(_normalise(line.strip()) for line in f
+                         if line.strip() and not line.startswith("#"))
 
 
 def _normalise(value: str) -> str:

@@ -40,3 +40,19 @@ def audit(request, action, target=None, outcome="success", detail=None, actor_id
     )
     request.dbsession.add(entry)
     return entry
+
+
+def purge_audit(dbsession, retention_days, now=None) -> int:
+    """Delete entries older than ``retention_days`` days before ``now``; return how many.
+
+    The only delete the audit log ever sees (``kairan audit purge``, from cron).
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    if retention_days < 1:
+        raise ValueError("retention_days must be at least 1")
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    result = dbsession.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
+    return result.rowcount or 0

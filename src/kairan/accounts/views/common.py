@@ -1,0 +1,55 @@
+"""What the account views share: the page template, mail in the user's language, links."""
+
+from pyramid.interfaces import ILocalizer
+
+from kairan.i18n.translation import _
+from kairan.mail.services import queue_mail
+
+PAGE = "kairan_theme_default:templates/accounts/page.pt"
+
+
+def page(request, title, paragraphs=(), form=None, links=(), status=None):
+    """The values ``accounts/page.pt`` expects, translated."""
+    translate = request.localizer.translate
+    if status is not None:
+        request.response.status_int = status
+    return {
+        "page_title": translate(title),
+        "paragraphs": [translate(p) for p in paragraphs],
+        "form": form,
+        "links": [(url, translate(label)) for url, label in links],
+    }
+
+
+def absolute_link(request, route_name, **kw):
+    """A link for a mail, built from ``kairan.base_url``, never from the Host header
+    (a forged Host would otherwise send reset links to an attacker's site)."""
+    return request.registry.settings["kairan.base_url"] + request.route_path(route_name, **kw)
+
+
+def localizer_for(request, locale):
+    return request.registry.queryUtility(ILocalizer, name=locale) or request.localizer
+
+
+def send_mail(request, recipient, locale, subject, body, **mapping):
+    """Queue a mail translated into ``locale``; ``mapping`` fills both subject and body."""
+    localizer = localizer_for(request, locale)
+    mapping.setdefault("site", request.registry.settings["kairan.site_title"])
+    subject = localizer.translate(_(subject, mapping=mapping))
+    body = localizer.translate(_(body, mapping=mapping))
+    footer = localizer.translate(_("This mail was sent automatically by ${site}.",
+                                   mapping=mapping))
+    return queue_mail(request, recipient, subject, body + "\n\n-- \n" + footer)
+
+
+def end_all_sessions(request, user_id):
+    """End every session of ``user_id``, the current one included; return how many."""
+    from kairan.accounts.services import end_sessions
+
+    ended = 0
+    if request.session.user_id == user_id:
+        # through the ORM, so the request's own row is not left stale in the identity map
+        request.session.invalidate()
+        request.dbsession.flush()
+        ended = 1
+    return ended + end_sessions(request.dbsession, user_id)
