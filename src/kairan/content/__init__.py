@@ -29,6 +29,3 @@ def includeme(config):
     config.include(".search")
     config.include(".feeds")
     config.include(".sitemap")
-    config.include(".search")
-    config.include(".feeds")
-    config.include(".sitemap")
