@@ -18,4 +18,10 @@ def locale_negotiator(request):
     for candidate in (request.params.get("_LOCALE_"), request.cookies.get(LOCALE_COOKIE)):
         if candidate in available:
             return candidate
+    # API clients have no language cookie: they say it in Accept-Language.
+    # Browsers always send one, so pages keep Japanese unless switched.
+    if request.path.startswith("/api/"):
+        best = request.accept_language.lookup(available, default=None)
+        if best:
+            return best
     return settings["kairan.default_locale"]
