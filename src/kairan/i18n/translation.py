@@ -21,7 +21,6 @@ def locale_negotiator(request):
     # API clients have no language cookie: they say it in Accept-Language.
     # Browsers always send one, so pages keep Japanese unless switched.
     if request.path.startswith("/api/"):
-        best = request.accept_language.lookup(available, default=None)
-        if best:
-            return best
+        return request.accept_language.lookup(
+            available, default_tag=settings["kairan.default_locale"])
     return settings["kairan.default_locale"]
