@@ -11,7 +11,7 @@ from pyramid.view import view_config
 from kairan.export.writers import BOM, cell_value
 from kairan.i18n.translation import _
 from kairan.kpi.charts import bar_chart, format_number
-from kairan.kpi.services import allowed_kpis, kpi_series, parse_range
+from kairan.kpi.services import allowed_kpis, kpi_series, months_between, parse_range
 from kairan.security.permissions import Permission
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,9 @@ def kpi_csv_all(request):
     if errors:
         return _bad_range(request, errors)
     providers = allowed_kpis(request)
-    columns = [dict(kpi_series(request, p, start, end)) for p in providers]
-    months = sorted(columns[0]) if columns else []
+    # a KPI that fails leaves its column empty instead of losing the whole file
+    columns = [dict(_series(request, p, start, end) or ()) for p in providers]
+    months = months_between(start, end)
     header = [request.localizer.translate(_("Month"))] + [_heading(request, p) for p in providers]
-    rows = ([month] + [column[month] for column in columns] for month in months)
+    rows = ([month] + [column.get(month) for column in columns] for month in months)
     return _csv_response(request, header, rows, f"kairan-kpi-all-{start}-{end}.csv")
