@@ -7,16 +7,13 @@ import click
 from kairan.cli.env import pass_env
 
 
-def _reindex(dbsession):
+def _reindex(dbsession, registry):
     """Rebuild the search index if the search feature is installed; True if it ran."""
     try:
-        search = importlib.import_module("kairan.content.search")
+        services = importlib.import_module("kairan.content.search.services")
     except ImportError:
         return False
-    reindex_all = getattr(search, "reindex_all", None)
-    if reindex_all is None:
-        return False
-    reindex_all(dbsession)
+    services.reindex_all(dbsession, registry)
     return True
 
 
@@ -36,7 +33,7 @@ def demo(env):
     try:
         with env.transaction() as dbsession:
             result = load_demo(dbsession, env.settings)
-            indexed = _reindex(dbsession) if result.created_nodes else None
+            indexed = _reindex(dbsession, env.registry) if result.created_nodes else None
     except DemoRefused as e:
         raise click.ClickException(str(e)) from e
     if result.created_nodes or result.created_users:

@@ -88,12 +88,16 @@ def search():
 @pass_env
 def search_reindex(env):
     """Rebuild the search index from the content tree."""
-    reindex_all = _optional("kairan.content.search", "reindex_all", "search")
-    with click.progressbar(length=1, label="reindexing", show_percent=False) as bar, \
+    reindex_all = _optional("kairan.content.search.services", "reindex_all", "search")
+    with click.progressbar(length=1, label="reindexing") as bar, \
             env.transaction() as dbsession:
-        count = reindex_all(dbsession)
-        bar.update(1)
-    click.echo(f"search index rebuilt ({count if count is not None else 'all'} documents)")
+
+        def progress(done, total):
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        count = reindex_all(dbsession, env.registry, progress=progress)
+    click.echo(f"search index rebuilt: {count} documents")
 
 
 @click.command()
