@@ -1,13 +1,11 @@
-"""Running exporters from the command line, with progress, through the export writers."""
+"""Running exporters from the command line with a progress bar, through ``write_export``."""
 
 import os
 import tempfile
 
 import click
-from pyramid.scripting import prepare
 
-from kairan.export.services import ExportRequest, export_session, registered_exporters
-from kairan.export.writers import WRITERS, write_zip
+from kairan.export.services import registered_exporters, write_export
 
 
 def list_exporters(registry):
@@ -15,68 +13,42 @@ def list_exporters(registry):
     return [(name, str(e.title)) for name, e in registered_exporters(registry).items()]
 
 
-class _Counted:
-    """An exporter seen through a row counter, so the progress bar can follow it."""
-
-    def __init__(self, exporter, bar, counter):
-        self._exporter, self._bar, self._counter = exporter, bar, counter
-        self.name = exporter.name
-
-    def __getattr__(self, name):
-        return getattr(self._exporter, name)
-
-    def rows(self, request):
-        for row in self._exporter.rows(request):
-            self._counter["rows"] += 1
-            if self._counter["rows"] % 1000 == 0:
-                self._bar.render_progress()
-            yield row
-
-    def columns(self, request):
-        return self._exporter.columns(request)
-
-
-def run_export(env, names, fmt, output, zipped=False):
-    """Write the exporters ``names`` to ``output``; returns the number of rows written.
+def run_export(env, name, fmt, output):
+    """Write the export ``name`` (or ``'all'``, a ZIP) to ``output``; return the rows written.
 
     The file appears only when complete: it is written next to ``output``
     and renamed, so a failed export never leaves half a file behind.
     """
-    registry = env.registry
-    exporters = registered_exporters(registry)
-    counter = {"rows": 0, "current": ""}
+    count = len(registered_exporters(env.registry)) if name == "all" else 1
+    rows = {}
     directory = os.path.dirname(os.path.abspath(output))
-    scripting = prepare(registry=registry)
     handle, partial = tempfile.mkstemp(prefix=".kairan-export-", dir=directory)
     try:
-        with os.fdopen(handle, "wb") as fileobj, export_session(registry) as dbsession, \
-                click.progressbar(length=len(names), label="exporting",
-                                  item_show_func=lambda _: f"{counter['current']} "
-                                                           f"{counter['rows']} rows") as bar:
-            request = ExportRequest(scripting["request"], dbsession)
-            counted = [_Counted(exporters[name], bar, counter) for name in names]
-            if zipped:
-                write_zip(request, _Progress(counted, bar, counter), fmt, fileobj)
-            else:
-                counter["current"] = names[0]
-                WRITERS[fmt](request, counted[0], fileobj)
-                bar.update(1)
+        with os.fdopen(handle, "wb") as fileobj, \
+                click.progressbar(length=count, label="exporting", show_pos=True,
+                                  item_show_func=lambda item: item) as bar:
+
+            def progress(exporter_name, written):
+                if exporter_name not in rows and rows:
+                    bar.update(1)  # the previous exporter has finished
+                rows[exporter_name] = written
+                bar.update(0, f"{exporter_name}: {written} rows")
+
+            write_export(env, name, fmt, fileobj, progress=progress)
+            bar.update(count - bar.pos)
         os.replace(partial, output)
     finally:
-        scripting["closer"]()
         if os.path.exists(partial):
             os.unlink(partial)
-    return counter["rows"]
+    return sum(rows.values())
 
 
-class _Progress:
-    """Iterates the exporters for ``write_zip``, advancing the bar as each one finishes."""
+def audit_export(env, name, fmt, rows):
+    """Exports are audited wherever they run; from the command line there is no actor."""
+    from kairan.audit.models import AuditEntry
+    from kairan.db.meta import utcnow
 
-    def __init__(self, exporters, bar, counter):
-        self.exporters, self.bar, self.counter = exporters, bar, counter
-
-    def __iter__(self):
-        for exporter in self.exporters:
-            self.counter["current"] = exporter.name
-            yield exporter
-            self.bar.update(1)
+    with env.transaction() as dbsession:
+        dbsession.add(AuditEntry(at=utcnow(), actor_id=None, action="export.download",
+                                 target=name, address="cli", outcome="success",
+                                 detail={"format": fmt, "rows": rows, "via": "cli"}))

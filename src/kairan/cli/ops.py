@@ -111,7 +111,7 @@ def search_reindex(env):
 @pass_env
 def export(env, name, everything, fmt, output, list_only):
     """Export NAME (or --all) as CSV (UTF-8 with BOM) or XLSX."""
-    from kairan.cli.exporting import list_exporters, run_export
+    from kairan.cli.exporting import audit_export, list_exporters, run_export
 
     exporters = list_exporters(env.registry)
     if list_only:
@@ -124,5 +124,7 @@ def export(env, name, everything, fmt, output, list_only):
     if name and name not in known:
         raise click.ClickException(f"no exporter named {name!r}; known: {', '.join(known)}")
     output = output or (f"{name}.{fmt}" if name else "kairan-export.zip")
-    rows = run_export(env, [name] if name else known, fmt, output, zipped=everything)
+    target = name or "all"
+    rows = run_export(env, target, fmt, output)
+    audit_export(env, target, fmt, rows)
     click.echo(f"wrote {output} ({rows} rows)")
