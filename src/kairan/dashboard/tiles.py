@@ -27,6 +27,7 @@ class AccountTile(DashboardTile):
             "display_name": user.display_name,
             "email": user.email,
             "profile_url": "/account",
+            "password_url": "/account/password",
             "data_url": "/account/my-data.json",
         }
 

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from kairan.dashboard.interfaces import IDashboardTile
 from kairan.dashboard.services import DashboardTile
@@ -139,3 +139,19 @@ def test_tile_html_is_not_escaped_but_titles_are(testapp, login, extra_tiles):
     page = testapp.get("/dashboard")
     assert "<p class='x'>shown</p>" in page.text
     assert "&lt;b&gt;title&lt;/b&gt;" in page.text
+
+
+def test_dashboard_with_a_session_that_needs_touching(testapp, dbsession, make_user):
+    """The session row's last_seen update is flushed around the tiles' savepoints
+    and still commits with the page."""
+    from kairan.security.models import AuthSession
+    from tests.functional.dashboard.helpers import sign_in
+
+    sign_in(testapp, dbsession, make_user(display_name="古い人"))
+    row = dbsession.scalars(select(AuthSession)).one()
+    old = utcnow() - timedelta(minutes=5)
+    row.last_seen = old
+    dbsession.commit()
+    assert "古い人" in testapp.get("/dashboard", status=200).text
+    dbsession.expire_all()
+    assert dbsession.scalars(select(AuthSession)).one().last_seen > old

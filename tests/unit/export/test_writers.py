@@ -86,3 +86,20 @@ def test_zip_holds_one_file_per_exporter():
     archive = zipfile.ZipFile(io.BytesIO(out.getvalue()))
     assert sorted(archive.namelist()) == ["numbers.csv", "other.csv"]
     assert archive.read("other.csv").startswith(b"\xef\xbb\xbf")
+
+
+def test_csv_is_produced_lazily():
+    produced = []
+
+    class Counting(Numbers):
+        def rows(self, request):
+            for n in range(10_000):
+                produced.append(n)
+                yield (n, "x")
+
+    chunks = iter_csv(testing.DummyRequest(), Counting(0))
+    first = next(chunks)
+    # the first chunk is out after 500 rows: the other 9,500 have not been fetched yet
+    assert len(produced) == 500
+    assert first.count(b"\r\n") == 501
+    chunks.close()
