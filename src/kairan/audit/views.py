@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import colander
 from pyramid.view import view_config
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from kairan.accounts.models import User
 from kairan.audit.models import AuditEntry
@@ -85,7 +85,7 @@ def audit_list(request):
     if actor_ids:
         emails = dict(dbsession.execute(
             select(User.id, User.email).where(User.id.in_(actor_ids))).all())
-    actions = dbsession.scalars(select(distinct(AuditEntry.action)).order_by(AuditEntry.action))
+    actions = dbsession.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
     pages = max(1, -(-total // PAGE_SIZE))
     error_names = {name for name, _message in errors}
 
