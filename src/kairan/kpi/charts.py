@@ -47,6 +47,9 @@ def bar_chart(chart_id: str, title: str, description: str, series) -> str:
     ident = escape(chart_id, quote=True)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top = nice_maximum(max((v for _l, v in series), default=0))
+    if all(float(v).is_integer() for _l, v in series):
+        # counts of people or rides: four whole-number steps, never "0.25 people"
+        top = max(4, math.ceil(top / 4) * 4)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kpi-chart" role="img" '
         f'aria-labelledby="{ident}-title {ident}-desc" viewBox="0 0 {WIDTH} {HEIGHT}" '

@@ -47,3 +47,12 @@ def test_numbers():
     assert nice_maximum(7) == 10
     assert nice_maximum(120) == 200
     assert nice_maximum(230) == 250
+
+
+def test_whole_number_series_get_whole_number_ticks():
+    ticks = re.findall(r'font-size="12" fill="#1a1a1a">([\d.,]+)</text>',
+                       bar_chart("c", "t", "d", [("a", 0), ("b", 1)]))
+    assert ticks == ["0", "1", "2", "3", "4"]
+    ticks = re.findall(r'font-size="12" fill="#1a1a1a">([\d.,]+)</text>',
+                       bar_chart("c", "t", "d", [("a", 0.5)]))
+    assert "0.25" in ticks
