@@ -25,7 +25,7 @@ def author_names(dbsession, revisions):
     ids = {r.author_id for r in revisions if r.author_id}
     if not ids:
         return {}
-    return dict(dbsession.execute(select(User.id, User.display_name).where(User.id.in_(ids))))
+    return dict(dbsession.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
 @view_config(context=Node, name="history", permission=Permission.VIEW_DRAFTS,
