@@ -99,3 +99,8 @@ def signed_in(testapp, make_user):
         return user
 
     return factory
+
+
+@pytest.fixture
+def editor(signed_in):
+    return signed_in("Editor")

@@ -32,7 +32,7 @@ def search_page(request):
                          page_number(request),
                          request.registry.settings["kairan.search.page_size"])
         if results.total:
-            summary = translate(_("${count} results for “${query}”",
+            summary = translate(_("Results for “${query}”: ${count}",
                                   mapping={"count": results.total, "query": query}))
         else:
             summary = translate(_("No results for “${query}”. Try other or fewer words.",
