@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kairan.content.search.services import reindex_all, search
 from tests.functional.api.nodes import Tree
@@ -135,3 +137,13 @@ def test_search_page_paging_links(tree, testapp, registry, monkeypatch):
     page2 = testapp.get(nxt["href"])
     assert page2.html.select_one('a[rel="prev"]') is not None
     assert re.search(r"/news/garbage/", page2.text)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=40))
+def test_any_query_text_is_safe(tree, dbsession, query):
+    results = search(dbsession, query, "ja", page_size=5)
+    assert results.total >= len(results.hits)
+    for hit in results.hits:
+        assert "<script" not in hit.snippet_html

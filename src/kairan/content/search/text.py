@@ -153,8 +153,10 @@ def _match_spans(text, terms):
     folded = normalize(text)
     if len(folded) != len(text):
         # NFKC changed the length (ligatures, some symbols): positions would
-        # drift, so match on the lower-cased original only.
+        # drift, so match on the lower-cased original, or the original itself.
         folded = text.lower()
+        if len(folded) != len(text):
+            folded = text
     spans = []
     for term in terms:
         needle = term.text
