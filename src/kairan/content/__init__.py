@@ -23,6 +23,22 @@ def includeme(config):
     config.set_root_factory(content_root_factory)
     config.add_traverser(NodeTraverser, ContentRoot)
     config.add_workflow(DEFAULT_WORKFLOW)
+    # every request body is bounded by kairan.upload.max_bytes before anything reads it
+    config.add_subscriber("kairan.content.files.refuse_oversized_body",
+                          "pyramid.events.NewRequest")
+
+    def bound_request_bodies():
+        from pyramid.interfaces import IExecutionPolicy
+        from pyramid.router import default_execution_policy
+
+        from kairan.content.files import bounded_execution_policy
+
+        current = config.registry.queryUtility(IExecutionPolicy,
+                                               default=default_execution_policy)
+        config.registry.registerUtility(bounded_execution_policy(current), IExecutionPolicy)
+
+    # order=1: after pyramid_retry has registered the policy this wraps
+    config.action("kairan.content.bounded_request_bodies", bound_request_bodies, order=1)
     register_core_types(config)
     config.add_route("content.trash", "/manage/trash")
     config.scan(".views")

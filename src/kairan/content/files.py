@@ -18,6 +18,7 @@ import warnings
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 from pyramid.httpexceptions import HTTPLengthRequired, HTTPRequestEntityTooLarge
+from pyramid.router import default_execution_policy
 from sqlalchemy import delete, select
 
 from kairan.content.models import Blob, File, Image
@@ -37,9 +38,39 @@ def max_bytes(request) -> int:
     return request.registry.settings["kairan.upload.max_bytes"]
 
 
+def body_too_large(environ, settings) -> bool:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings["kairan.upload.max_bytes"] + FORM_OVERHEAD
+
+
+def bounded_execution_policy(policy):
+    """Wrap an execution policy so that an oversized body is never read.
+
+    pyramid_retry's policy copies the whole body (to replay it on a retry)
+    before any tween or subscriber runs; a request announcing too large a
+    body skips it and goes straight to the view pipeline, where
+    ``refuse_oversized_body`` answers 413 without touching ``wsgi.input``.
+    """
+
+    def execution_policy(environ, router):
+        if body_too_large(environ, router.registry.settings):
+            return default_execution_policy(environ, router)
+        return policy(environ, router)
+
+    return execution_policy
+
+
+def refuse_oversized_body(event):
+    """``NewRequest`` subscriber: runs before the CSRF check, which would parse the body."""
+    check_request_size(event.request)
+
+
 def check_request_size(request):
-    """Refuse (413/411) an upload request whose body would exceed the limit, unread."""
-    if request.method != "POST":
+    """Refuse (413/411) a request whose body would exceed the upload limit, unread."""
+    if request.method not in ("POST", "PUT", "PATCH"):
         return
     length = request.content_length
     if length is None:
@@ -47,9 +78,22 @@ def check_request_size(request):
             raise HTTPLengthRequired()
         return
     if length > max_bytes(request) + FORM_OVERHEAD:
-        raise HTTPRequestEntityTooLarge(
-            request.localizer.translate(too_large_message(request))
-        )
+        raise HTTPRequestEntityTooLarge(_cookie_localizer(request).translate(
+            too_large_message(request)))
+
+
+def _cookie_localizer(request):
+    # request.localizer would negotiate from request.params, which parses the body
+    from pyramid.interfaces import ILocalizer
+
+    from kairan.i18n.translation import LOCALE_COOKIE
+
+    settings = request.registry.settings
+    locale = request.cookies.get(LOCALE_COOKIE)
+    if locale not in settings["kairan.locales"]:
+        locale = settings["kairan.default_locale"]
+    localizer = request.registry.queryUtility(ILocalizer, name=locale)
+    return localizer if localizer is not None else request.localizer
 
 
 def too_large_message(request):
