@@ -1,0 +1,146 @@
+"""Server-side sessions: rotation, revocation, timeouts, cookie flags (SECURITY.md)."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from kairan.security.models import AuthSession
+from kairan.testing import KairanTestApp
+from tests.functional.security.conftest import session_row, travel
+
+
+def _set_cookie(response, name):
+    return next(v for k, v in response.headerlist
+                if k == "Set-Cookie" and v.startswith(name + "="))
+
+
+def test_cookie_flags_in_development(testapp, make_user):
+    make_user(email="taro@example.jp")
+    response = testapp.login("taro@example.jp")
+    cookie = _set_cookie(response, "kairan_session")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "secure" not in cookie.lower() and "Domain" not in cookie
+    csrf = _set_cookie(response, "kairan_csrf")
+    assert "HttpOnly" in csrf and "SameSite=Lax" in csrf
+
+
+def test_only_the_hash_of_the_session_token_is_stored(testapp, dbsession, make_user):
+    make_user(email="taro@example.jp")
+    testapp.login("taro@example.jp")
+    token = testapp.cookies["kairan_session"]
+    assert len(token) >= 43  # 256 random bits
+    ids = dbsession.scalars(select(AuthSession.id)).all()
+    assert ids == [hashlib.sha256(token.encode()).hexdigest()]
+
+
+def test_anonymous_pages_create_no_session(testapp, dbsession):
+    testapp.get("/login")
+    testapp.get("/register")
+    assert "kairan_session" not in testapp.cookies
+    assert dbsession.scalars(select(AuthSession)).all() == []
+
+
+def test_signed_in_pages_are_not_cached(testapp, make_user):
+    make_user(email="taro@example.jp")
+    assert testapp.get("/login").headers.get("Cache-Control") != "no-store"
+    testapp.login("taro@example.jp")
+    for path in ("/account", "/account/password", "/login"):
+        assert testapp.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_an_old_cookie_is_anonymous_after_logout_and_after_rotation(app, testapp, make_user):
+    make_user(email="taro@example.jp")
+    testapp.login("taro@example.jp")
+    first = testapp.cookies["kairan_session"]
+    testapp.login("taro@example.jp")  # signing in again rotates the id
+    second = testapp.cookies["kairan_session"]
+    assert first != second
+    replay = KairanTestApp(app)
+    replay.set_cookie("kairan_session", first)
+    assert replay.get("/account", status=303).location.startswith("http://localhost/login")
+    testapp.logout()
+    replay.set_cookie("kairan_session", second)
+    replay.get("/account", status=303)
+    testapp.get("/account", status=303)
+
+
+def test_session_fixation_a_planted_cookie_is_replaced_at_sign_in(app, make_user):
+    make_user(email="taro@example.jp")
+    browser = KairanTestApp(app)
+    browser.set_cookie("kairan_session", "planted-by-an-attacker")
+    browser.login("taro@example.jp")
+    assert browser.cookies["kairan_session"] != "planted-by-an-attacker"
+
+
+def test_aal1_idle_timeout(testapp, dbsession, make_user, registry):
+    make_user(email="taro@example.jp")
+    testapp.login("taro@example.jp")
+    idle = registry.settings["kairan.session.idle_seconds"]
+    travel(dbsession, testapp, idle=timedelta(seconds=idle - 60))
+    assert testapp.get("/account").status_int == 200
+    travel(dbsession, testapp, idle=timedelta(seconds=idle + 1))
+    testapp.get("/account", status=303)
+
+
+def test_aal1_total_lifetime(testapp, dbsession, make_user, registry):
+    make_user(email="taro@example.jp")
+    testapp.login("taro@example.jp")
+    total = registry.settings["kairan.session.max_seconds"]
+    travel(dbsession, testapp, age=timedelta(seconds=total - 60))
+    assert testapp.get("/account").status_int == 200
+    travel(dbsession, testapp, age=timedelta(seconds=total + 1))
+    testapp.get("/account", status=303)
+
+
+def test_last_seen_is_refreshed_so_an_active_session_stays(testapp, dbsession, make_user):
+    make_user(email="taro@example.jp")
+    testapp.login("taro@example.jp")
+    travel(dbsession, testapp, idle=timedelta(minutes=5))
+    testapp.get("/account")
+    row = session_row(dbsession, testapp)
+    from kairan.db.meta import utcnow
+
+    assert utcnow() - row.last_seen < timedelta(minutes=1)
+
+
+@pytest.fixture
+def production_app(db_backend, kairan_settings, app_config, clean_db):
+    """The application as production runs it: HTTPS, a real secret, PostgreSQL.
+
+    Production refuses SQLite at start-up (settings.check_production), so this
+    fixture only exists on the PostgreSQL run of the suite.
+    """
+    if db_backend != "postgresql":
+        pytest.skip("production refuses SQLite; this runs on the PostgreSQL pass")
+    from kairan.config import configure
+
+    environ = {"KAIRAN_SECRET": secrets.token_urlsafe(48),
+               "KAIRAN_DATABASE_URL": kairan_settings["sqlalchemy.url"],
+               "KAIRAN_BASE_URL": "https://kairan.test"}
+    config = configure(dict(kairan_settings, **{"kairan.env": "production"}), environ=environ)
+    yield KairanTestApp(config.make_wsgi_app(),
+                        extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "kairan.test",
+                                       "REMOTE_ADDR": "192.0.2.10"})
+    config.registry["db_engine"].dispose()
+
+
+def test_production_cookies_are_secure_host_prefixed(production_app, make_user):
+    make_user(email="taro@example.jp")
+    # over HTTPS an unsafe request also needs a same-origin Origin (or Referer)
+    production_app.login("taro@example.jp", status=400)
+    production_app.login("taro@example.jp", headers={"Origin": "https://evil.example"},
+                         status=400)
+    response = production_app.login("taro@example.jp", headers={"Origin": "https://kairan.test"})
+    assert response.status_int == 303
+    cookie = _set_cookie(response, "__Host-kairan_session")
+    for flag in ("secure", "httponly", "samesite=lax", "path=/"):
+        assert flag in cookie.lower()
+    assert "Domain" not in cookie
+    csrf = _set_cookie(response, "__Host-csrf")
+    assert "secure" in csrf.lower() and "httponly" in csrf.lower()
+    page = production_app.get("/account")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "max-age=" in page.headers["Strict-Transport-Security"]
