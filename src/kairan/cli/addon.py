@@ -7,7 +7,7 @@ import click
 
 @click.group()
 def addon():
-    """Add-ons: start a new one."""
+    """Add-ons: start a new add-on package outside the core tree."""
 
 
 @addon.command("new")

@@ -46,11 +46,23 @@ class Environment:
     @contextlib.contextmanager
     def transaction(self):
         """A database session in its own transaction: committed on success, else aborted."""
+        import zope.sqlalchemy
+
         from kairan.db import get_tm_session
 
         manager = transaction.TransactionManager(explicit=True)
         with manager:
-            yield get_tm_session(self.registry["dbsession_factory"], manager)
+            dbsession = get_tm_session(self.registry["dbsession_factory"], manager)
+            # Commands also write with raw SQL (search index, purges), which
+            # zope.sqlalchemy cannot see; unmarked, it would roll those back.
+            zope.sqlalchemy.mark_changed(dbsession, transaction_manager=manager)
+            yield dbsession
+
+    def close(self):
+        """Dispose of the engine if one was built, so no connection outlives the command."""
+        config = self.__dict__.get("config")
+        if config is not None:
+            config.registry["db_engine"].dispose()
 
     def request(self, path="/"):
         """A request bound to the registry, for services that want one (mail, audit)."""

@@ -44,6 +44,7 @@ def cli(ctx, config_uri, traceback):
     """
     ctx.meta["kairan.traceback"] = traceback
     ctx.obj = Environment(os.path.abspath(config_uri))
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.group()

@@ -20,7 +20,7 @@ def _optional(module, name, what):
 
 @click.group()
 def audit():
-    """The audit log."""
+    """The audit log: remove entries older than the retention period."""
 
 
 @audit.command("purge")
@@ -45,7 +45,7 @@ def audit_purge(env, days):
 
 @click.group()
 def mail():
-    """The mail outbox."""
+    """The mail outbox: deliver the messages waiting in it."""
 
 
 @mail.command("send")
@@ -81,7 +81,7 @@ def mail_send(env, batch):
 
 @click.group()
 def search():
-    """The full-text search index."""
+    """The full-text search index: rebuild it from the content tree."""
 
 
 @search.command("reindex")
