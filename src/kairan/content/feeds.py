@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from kairan.content.models import Node
 from kairan.content.search.text import html_to_text
+from kairan.i18n.translation import _
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 20
@@ -69,7 +70,7 @@ def build_feed(request, items):
         return element
 
     title = settings["kairan.site_title"]
-    sub(feed, "title", title + (" — News" if locale == "en" else " — お知らせ"))
+    sub(feed, "title", title + " — " + request.localizer.translate(_("News")))
     sub(feed, "id", site + "/news.atom")
     sub(feed, "link", rel="self", href=site + "/news.atom", type="application/atom+xml")
     sub(feed, "link", rel="alternate", href=site + "/", type="text/html")

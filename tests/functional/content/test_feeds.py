@@ -59,3 +59,9 @@ def test_empty_feed_is_still_valid(testapp, dbsession):
     Tree(dbsession).commit(reindex=False)
     feed = parse(testapp.get("/news.atom", status=200))
     assert feed.find(A + "updated").text and not feed.findall(A + "entry")
+
+
+def test_feed_title_is_translated(news_tree, testapp):
+    assert parse(testapp.get("/news.atom")).find(A + "title").text.endswith("お知らせ")
+    english = parse(testapp.get("/news.atom", {"_LOCALE_": "en"}))
+    assert english.find(A + "title").text.endswith("News")
