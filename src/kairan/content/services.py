@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import colander
+from pyramid.i18n import TranslationString
 from sqlalchemy import delete, func, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import with_polymorphic
@@ -129,6 +130,8 @@ def add_revision(request, node, comment=""):
     last = request.dbsession.scalar(
         select(func.max(Revision.number)).where(Revision.node_id == node.id)
     )
+    if isinstance(comment, TranslationString):
+        comment = request.localizer.translate(comment)
     user = request.user
     revision = Revision(node_id=node.id, number=(last or 0) + 1, created=utcnow(),
                         author_id=user.id if user is not None else None,
