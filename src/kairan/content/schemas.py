@@ -150,7 +150,7 @@ class FileSchema(ContentSchema):
     def after_bind(self, node, kw):
         super().after_bind(node, kw)
         if kw.get("editing"):
-            node["upload"].missing = colander.null
+            node["upload"].missing = colander.drop
             node["upload"].description = _("Leave empty to keep the current file.")
 
 
