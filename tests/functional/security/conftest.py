@@ -9,6 +9,7 @@ from sqlalchemy import select
 from kairan.db.meta import utcnow
 from kairan.security.models import AuthSession
 from kairan.testing import KairanTestApp
+from tests.functional.accounts.conftest import outbox  # noqa: F401 - shared fixture
 
 FIXTURE_ADDON = "tests.functional.security.stepup_fixture"
 

@@ -2,7 +2,6 @@
 that fails after writing. Included by ``conftest.stepup_app`` like any add-on."""
 
 from pyramid.csrf import get_csrf_token
-from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.response import Response
 from zope.interface import implementer
 
