@@ -5,9 +5,13 @@ def includeme(config):
     update, trash, workflow), ``api.search`` and ``api.openapi`` (public).
     Errors are JSON ``{"error", "message", "fields"}`` in the request's
     language; the catalogue in ``kairan/api/locale`` also holds the search
-    page's strings.
+    page's strings. A tween answers 400 to any URL whose query string is
+    not UTF-8 (WebOb would raise on ``request.params`` in every view and
+    page, error pages included).
     """
     import os
+
+    from pyramid.tweens import EXCVIEW
 
     from kairan.api.errors import register_http_error_views
 
@@ -18,5 +22,7 @@ def includeme(config):
     config.add_route("api.search", "/api/v1/search")
     config.add_route("api.content", "/api/v1/content/*traverse")
     register_http_error_views(config, ("api.content", "api.search", "api.openapi"))
+    # above the exception view tween: the error pages read request.params too
+    config.add_tween("kairan.api.tweens.undecodable_query_tween_factory", over=EXCVIEW)
     config.scan(".errors")
     config.scan(".views")

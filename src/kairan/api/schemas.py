@@ -102,17 +102,35 @@ def _json_type_ok(value, spec):
     return False
 
 
+def storable_text(value):
+    """False for text no database column takes: NUL characters, lone surrogates."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_body(body, fields, extra_keys=()):
     """Field errors {name: message} for unknown keys and values of the wrong JSON type."""
     errors = {}
     for key, value in body.items():
         if key in extra_keys:
             continue
-        if key not in fields:
-            errors[str(key)[:100]] = _("This field does not exist or cannot be set here.")
+        if key not in fields or not storable_text(key):
+            errors[safe_key(key)] = _("This field does not exist or cannot be set here.")
         elif not _json_type_ok(value, fields[key][1]):
             errors[key] = _("This value has the wrong type.")
+        elif isinstance(value, str) and not storable_text(value):
+            errors[key] = _("This text contains characters that cannot be stored.")
     return errors
+
+
+def safe_key(key):
+    """A client's key, made safe to echo back in a JSON error."""
+    return key[:100] if storable_text(key) else "?"
 
 
 def deserialize(schema, fields, body, current=None):

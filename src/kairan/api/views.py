@@ -12,7 +12,15 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config, view_defaults
 
 from kairan.api.errors import ApiError
-from kairan.api.schemas import CREATE_KEYS, bind, check_body, deserialize, json_fields
+from kairan.api.schemas import (
+    CREATE_KEYS,
+    bind,
+    check_body,
+    deserialize,
+    json_fields,
+    safe_key,
+    storable_text,
+)
 from kairan.api.serialize import node_json
 from kairan.content import services
 from kairan.content.models import Node
@@ -152,10 +160,10 @@ class ContentApi:
     @view_config(name="transition", request_method="POST", permission=Permission.VIEW)
     def transition(self):
         body = read_json(self.request)
-        unknown = {k: _("This field does not exist or cannot be set here.")
+        unknown = {safe_key(k): _("This field does not exist or cannot be set here.")
                    for k in body if k != "transition"}
         name = body.get("transition")
-        if not isinstance(name, str) or not name:
+        if not isinstance(name, str) or not name or not storable_text(name):
             unknown["transition"] = _("Name the transition to take.")
         if unknown:
             raise invalid(unknown)

@@ -185,3 +185,14 @@ def test_method_not_allowed_is_json(tree, api):
     response = api.call("OPTIONS", "/api/v1/content/news/", csrf=False, status="*")
     assert response.status_int in (404, 405)
     assert response.json["error"] in ("not_found", "method_not_allowed")
+
+
+def test_text_no_database_can_store_is_refused(tree, api, signed_in, dbsession):
+    signed_in("Editor")
+    for raw in ('{"type": "page", "title": "a\\u0000b"}', '{"type": "page", "title": "\\ud800"}',
+                '{"type": "page", "title": "x", "\\u0000": 1}'):
+        response = api.call("POST", "/api/v1/content/news/", raw=raw, status=422, template=ITEM)
+        assert response.json["error"] == "invalid"
+    response = api.call("POST", "/api/v1/content/news/drill/@@transition",
+                        raw='{"transition": "\\ud800"}', status=422)
+    assert response.json["fields"] == {"transition": response.json["fields"]["transition"]}

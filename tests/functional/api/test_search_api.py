@@ -57,3 +57,14 @@ def test_search_api_messages_follow_accept_language(tree, api):
     assert response.json["fields"]["page"] == "Give a whole number."
     response = api.get("/api/v1/search?page=x", template="/api/v1/search", status=422)
     assert response.json["fields"]["page"] == "整数で指定してください。"
+
+
+def test_undecodable_query_strings_are_400_not_500(tree, testapp):
+    for url in ("/search?q=%ff%fe", "/search?q=%ed%a0%80", "/?x=%c3"):
+        response = testapp.get(url, status=400)
+        assert "UTF-8" in response.text
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    response = testapp.get("/api/v1/search?q=%ff", status=400)
+    assert response.json["error"] == "bad_request"
+    assert testapp.get("/search?q=%00", status=200)
+    assert testapp.get("/search?q=%E9%98%B2%E7%81%BD", status=200)
