@@ -72,6 +72,8 @@ class Toolbar:
                                                                           context))
         self.can_copy = self.signed_in and not is_root and bool(allowed(Permission.ADD, context))
         self.can_share = self.signed_in and bool(allowed(Permission.MANAGE, context))
+        self.trash_url = request.route_path("content.trash") if is_root and self.can_share \
+            else None
         self.addable = addable_types(request, context) if self.signed_in else []
         self.transitions = available_transitions(request, context) if self.signed_in else []
         workflow = get_workflow(request.registry, context.type)
@@ -79,7 +81,7 @@ class Toolbar:
 
     @property
     def visible(self):
-        return self.can_view_drafts or self.can_edit or bool(self.addable)
+        return self.can_view_drafts or self.can_edit or self.can_share or bool(self.addable)
 
     def translate(self, message):
         return self.request.localizer.translate(message)
