@@ -30,7 +30,7 @@ def run(*cmd, **kw):
 
 
 def install(extras=""):
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is there
         sys.exit("Kairan needs Python 3.11 or newer.")
     if not PYTHON.exists():
         run(sys.executable, "-m", "venv", VENV)
@@ -109,4 +109,10 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except subprocess.CalledProcessError as e:
+        # the failing command has already printed its own one-line error
+        sys.exit(f"dev.py: {' '.join(map(str, e.cmd))} failed (exit status {e.returncode})")
+    except KeyboardInterrupt:
+        sys.exit(130)

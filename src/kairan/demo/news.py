@@ -1,8 +1,9 @@
 """The demo city's news and events.
 
 Dates are relative to the day the demo is loaded, so the site always has
-recent news and upcoming events: news is ``days_ago`` old; events start
-``in_days`` from today at a Japan time of day.
+recent news and upcoming events: news is ``days_ago`` old; an event falls on
+the first ``weekday`` (0 Monday ... 6 Sunday) at least ``in_days`` from
+today, at a Japan time of day.
 """
 
 NEWS = [
@@ -48,20 +49,21 @@ pushchairs, with new benches and toilets.</p>"""),
 ]
 
 EVENTS = [
-    # (name, in_days, start "HH:MM", end "HH:MM", title, title_en, place, place_en, body)
-    ("bosai-kunren-2", 12, "09:00", "12:00", "総合防災訓練", "City-wide disaster drill",
+    # (name, in_days, weekday, start "HH:MM", end "HH:MM", title, title_en, place, place_en,
+    #  body)
+    ("bosai-kunren-2", 12, 6, "09:00", "12:00", "総合防災訓練", "City-wide disaster drill",
      "回覧板市立中央小学校 ほか市内各所", "Central Elementary School and across the city",
      "<p>地震発生を想定した避難訓練、初期消火訓練、避難所の開設訓練を行います。</p>"),
-    ("illumination", 18, "17:00", "22:00", "駅前イルミネーション点灯式", "Station illuminations",
+    ("illumination", 18, 5, "17:00", "22:00", "駅前イルミネーション点灯式", "Station illuminations",
      "回覧板駅 南口広場", "Kairan Station, south exit square",
      "<p>約5万球の光が駅前を彩ります。点灯式では、市内の中学生による吹奏楽の演奏があります。</p>"),
-    ("mochitsuki", 25, "10:00", "13:00", "東地区ふれあい餅つき大会", "",
+    ("mochitsuki", 25, 6, "10:00", "13:00", "東地区ふれあい餅つき大会", "",
      "東地区コミュニティセンター", "",
      "<p>地域の皆さんと一緒に餅をつきます。参加費無料、当日直接会場へお越しください。</p>"),
-    ("kosodate-salon", 31, "10:30", "11:30", "子育てサロン「ひだまり」", "",
+    ("kosodate-salon", 31, 2, "10:30", "11:30", "子育てサロン「ひだまり」", "",
      "保健センター 2階 多目的室", "",
      "<p>0歳から3歳までのお子さんと保護者の方が、気軽に集まれる場です。保健師による育児相談もあります。</p>"),
-    ("marathon", 60, "08:30", "14:00", "かいらん清流マラソン", "Kairan Riverside Marathon",
+    ("marathon", 60, 6, "08:30", "14:00", "かいらん清流マラソン", "Kairan Riverside Marathon",
      "回覧板市総合体育館（スタート・ゴール）", "City Gymnasium (start and finish)",
      "<p>清流沿いを走る、10キロメートル・5キロメートル・親子2キロメートルの3部門です。"
      "参加申込みは大会事務局まで。</p>"),

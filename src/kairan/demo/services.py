@@ -117,7 +117,7 @@ class _TreeLoader:
         self.result.created_nodes += 1
 
     def load(self):
-        self._add(Folder, "/", "回覧板市", title_en="Kairan City",
+        self._add(Folder, "/", "回覧板市公式ホームページ", title_en="Kairan City official website",
                   description="回覧板市の公式ウェブサイトです。",
                   description_en="The official website of Kairan City.",
                   body=pages.HOME_BODY, body_en=pages.HOME_BODY_EN)
@@ -135,8 +135,10 @@ class _TreeLoader:
             at = self._jst(self.today - timedelta(days=days_ago), time(10, 0))
             self._add(News, f"/oshirase/{name}/", title, title_en=title_en, body=body,
                       body_en=body_en, published_at=at)
-        for name, in_days, start, end, title, title_en, place, place_en, body in news.EVENTS:
+        for name, in_days, weekday, start, end, title, title_en, place, place_en, body in (
+                news.EVENTS):
             day = self.today + timedelta(days=in_days)
+            day += timedelta(days=(weekday - day.weekday()) % 7)
             self._add(Event, f"/kanko/{name}/", title, title_en=title_en, body=body,
                       place=place, place_en=place_en,
                       start=self._jst(day, time.fromisoformat(start)),

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, with_polymorphic
 from kairan.accounts.models import User
 from kairan.accounts.passwords import password_problems, verify_password
 from kairan.content.models import Event, Link, News, Node
-from kairan.demo.services import DEMO_USERS
+from kairan.demo.services import DEMO_USERS, JST
 
 
 def counts(engine):
@@ -59,6 +59,7 @@ def test_demo_content_tree(kairan, cli_engine):
     # a 09:00 start in Japan is stored as 00:00 UTC
     drill = nodes["/kanko/bosai-kunren-2/"]
     assert drill.start.astimezone(UTC).hour == 0
+    assert drill.start.astimezone(JST).weekday() == 6  # a drill for everyone: on a Sunday
     assert any(isinstance(n, Link) for n in nodes.values())
     assert {n.state for n in nodes.values()} == {"published", "private", "pending"}
     with_english = [n for n in nodes.values() if n.body_en]
