@@ -147,3 +147,20 @@ def test_any_query_text_is_safe(tree, dbsession, query):
     assert results.total >= len(results.hits)
     for hit in results.hits:
         assert "<script" not in hit.snippet_html
+
+
+def test_a_registered_text_extractor_decides_what_is_indexed(tree, dbsession, registry):
+    from kairan.content.interfaces import IContentTextExtractor
+
+    def extractor(node, locale):
+        return "専用の索引語" if locale == "ja" else "custom words"
+
+    registry.registerUtility(extractor, IContentTextExtractor, name="page")
+    try:
+        reindex_all(dbsession, registry)
+        dbsession.commit()
+        assert titles(search(dbsession, "索引語", "ja")) == ["市民税について"]
+        assert titles(search(dbsession, "custom", "en")) == ["市民税について"]
+        assert search(dbsession, "納付", "ja").total == 0  # the body is no longer indexed
+    finally:
+        registry.unregisterUtility(extractor, IContentTextExtractor, name="page")
