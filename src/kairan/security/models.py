@@ -35,7 +35,8 @@ class RateLimitHit(Base):
 
     limiter: Mapped[str] = mapped_column(String(100), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the raw key
-    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # epoch seconds at the window's start
+    # epoch seconds at the window's start
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 

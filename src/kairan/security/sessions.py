@@ -181,6 +181,11 @@ class DatabaseSession:
         self.changed()
         return value
 
+    def popitem(self):
+        item = self._ensure_row().data.popitem()
+        self.changed()
+        return item
+
     def setdefault(self, key, default=None):
         value = self._ensure_row().data.setdefault(key, default)
         self.changed()
