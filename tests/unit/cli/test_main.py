@@ -86,3 +86,15 @@ def test_production_with_the_default_secret_is_refused(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "KAIRAN_SECRET" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_demo_is_never_loaded_into_production(tmp_path):
+    ini = tmp_path / "prod.ini"
+    # a complete, safe production configuration; the database is never reached
+    ini.write_text("[app:main]\nuse = egg:kairan\nkairan.env = production\n"
+                   "sqlalchemy.url = postgresql+psycopg://kairan@127.0.0.1:1/none\n"
+                   "kairan.base_url = https://city.example.jp\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-c", str(ini), "demo"],
+                                env={"KAIRAN_SECRET": "Zq8" * 16})
+    assert result.exit_code == 1
+    assert "never loaded into production" in result.output
