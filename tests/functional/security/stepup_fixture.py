@@ -1,10 +1,12 @@
 """A test-only add-on: views that need assurance 2 or 3, authenticators for them, a view
-that fails after writing. Included by ``conftest.stepup_app`` like any add-on."""
+that fails after writing, a role and a "download my data" section. Included by
+``conftest.stepup_app`` like any add-on."""
 
 from pyramid.csrf import get_csrf_token
 from pyramid.response import Response
 from zope.interface import implementer
 
+from kairan.accounts.interfaces import IPersonalDataProvider
 from kairan.audit.models import AuditEntry
 from kairan.db.meta import utcnow
 from kairan.security.assurance import complete_step_up
@@ -34,6 +36,14 @@ AUTHENTICATORS = (
     TestAuthenticator("hwk", 2, "Test key not enrolled", available=False),
     TestAuthenticator("sc", 3, "Test card"),
 )
+
+
+@implementer(IPersonalDataProvider)
+class TestPointsData:
+    name = "test_points"
+
+    def export(self, request, user):
+        return {"balance": 42, "owner": user.email}
 
 
 def secret(request):
@@ -80,3 +90,5 @@ def includeme(config):
     view(boom, route_name="test.boom", permission=Permission.MEMBER)
     for authenticator in AUTHENTICATORS:
         config.add_authenticator(authenticator)
+    config.add_role("TestDriver", "運転手 (TestDriver)")
+    config.add_personal_data_provider(TestPointsData())

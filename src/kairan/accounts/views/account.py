@@ -85,8 +85,9 @@ def change_password(request):
         return page(request, title, [], e.render(), status=400)
     if not _current_password_ok(request, user, data["current_password"]):
         audit(request, "password.change", target=f"user:{user.id}", outcome="failure")
-        return page(request, title, [_("The current password is not correct.")],
-                    form.render({"sign_out_others": data["sign_out_others"]}), status=400)
+        return page(request, title, (),
+                    form.render({"sign_out_others": data["sign_out_others"]}), status=400,
+                    alert=_("The current password is not correct."))
     user.password_hash = hash_password(data["new_password"])
     user.password_changed_at = utcnow()
     ended = 0
@@ -118,8 +119,8 @@ def delete_account(request):
         return page(request, title, intro, e.render(), links, status=400)
     if not _current_password_ok(request, user, data["password"]):
         audit(request, "account.delete", target=f"user:{user.id}", outcome="failure")
-        return page(request, title, [_("The password is not correct.")], form.render(), links,
-                    status=400)
+        return page(request, title, intro, form.render(), links, status=400,
+                    alert=_("The password is not correct."))
     user_id = user.id
     audit(request, "account.delete", target=f"user:{user_id}", actor_id=user_id)
     end_all_sessions(request, user_id)

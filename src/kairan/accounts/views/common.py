@@ -8,8 +8,9 @@ from kairan.mail.services import queue_mail
 PAGE = "kairan_theme_default:templates/accounts/page.pt"
 
 
-def page(request, title, paragraphs=(), form=None, links=(), status=None):
-    """The values ``accounts/page.pt`` expects, translated."""
+def page(request, title, paragraphs=(), form=None, links=(), status=None, alert=None):
+    """The values ``accounts/page.pt`` expects, translated; ``alert`` is announced
+    to screen readers (``role="alert"``) above the form."""
     translate = request.localizer.translate
     if status is not None:
         request.response.status_int = status
@@ -18,6 +19,7 @@ def page(request, title, paragraphs=(), form=None, links=(), status=None):
         "paragraphs": [translate(p) for p in paragraphs],
         "form": form,
         "links": [(url, translate(label)) for url, label in links],
+        "alert": translate(alert) if alert is not None else None,
     }
 
 

@@ -27,8 +27,8 @@ from kairan.security.ratelimit import get_rate_limiter
 BAD_CREDENTIALS = _("The e-mail address or the password is not correct.")
 
 
-def _login_page(request, form_html, paragraphs=(), status=None):
-    return page(request, _("Sign in"), paragraphs, form_html,
+def _login_page(request, form_html, alert=None, status=None):
+    return page(request, _("Sign in"), (), form_html, alert=alert,
                 links=[(request.route_path("accounts.reset_request"), _("Forgot your password?")),
                        (request.route_path("accounts.register"), _("Create an account"))],
                 status=status)
@@ -72,7 +72,7 @@ def login(request):
         audit(request, "login.failure", outcome="failure",
               actor_id=user.id if user else None, detail={"reason": "credentials"})
         form_html = form.render({"email": email, "came_from": data["came_from"]})
-        return _login_page(request, form_html, [BAD_CREDENTIALS], status=400)
+        return _login_page(request, form_html, BAD_CREDENTIALS, status=400)
 
     # From here on the password was right, so saying why we refuse reveals nothing.
     if user.status == "pending":
