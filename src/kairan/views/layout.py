@@ -4,6 +4,7 @@ from functools import cached_property
 
 from pyramid.csrf import get_csrf_token
 from pyramid.location import lineage
+from pyramid.renderers import get_renderer
 from sqlalchemy import select
 
 from kairan.i18n.translation import LOCALE_COOKIE
@@ -93,6 +94,13 @@ class Layout:
             title, _fell_back = node.localized("title", self.locale)
             crumbs.append((title, node.path))
         return crumbs if len(crumbs) > 1 else []
+
+    @property
+    def footer(self):
+        """The footer macro, looked up through Pyramid so a theme's asset override applies."""
+        return get_renderer("kairan_theme_default:templates/footer.pt").implementation().macros[
+            "footer"
+        ]
 
     def has_permission(self, permission, context=None):
         return bool(self.request.has_permission(permission, context or self.context))
