@@ -69,9 +69,47 @@ def http_request(port, method, path, cookies=None, form=None, timeout=30):
         connection.close()
 
 
+# PYTHONPATH of every Kairan process: a snapshot of one commit (see snapshot())
+CODE_PATH = {}
+
+
 def run(command, **kw):
     print("  $", " ".join(str(c) for c in command), flush=True)
-    return subprocess.run(command, check=True, **kw)
+    return subprocess.run(command, check=True, env=kairan_env(), **kw)
+
+
+def kairan_env(extra=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAIRAN_")}
+    env.update(CODE_PATH)
+    env.update(extra or {})
+    return env
+
+
+def snapshot(revision):
+    """Export ``revision`` to bench/.work/snapshot and run Kairan from there.
+
+    The figures then belong to one commit, whatever is being edited in the
+    working tree meanwhile. Returns the commit's short hash.
+    """
+    target = WORK / "snapshot"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision, "src", "themes",
+                              "addons"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    # git keeps no empty directories, but Pyramid refuses a translation
+    # directory that does not exist: recreate the working tree's directories
+    # (directories only, so the code measured is still the commit's)
+    for root in ("src", "themes", "addons"):
+        for directory in (REPO / root).rglob("*"):
+            if directory.is_dir() and "__pycache__" not in directory.parts:
+                (target / directory.relative_to(REPO)).mkdir(parents=True, exist_ok=True)
+    roots = [target / "src", target / "themes"]
+    roots += [target / "addons"] if (target / "addons").is_dir() else []
+    CODE_PATH["PYTHONPATH"] = os.pathsep.join(str(r) for r in roots)
+    sys.path[:0] = [str(r) for r in roots]
+    return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", revision],
+                          check=True, capture_output=True, text=True).stdout.strip()
 
 
 # -- the systems under test -------------------------------------------------------------
@@ -89,8 +127,7 @@ class Server:
 
     def start(self, timeout=60):
         log = open(WORK / f"{self.name}.log", "ab")  # noqa: SIM115 - lives as long as the server
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KAIRAN_")}
-        env.update(self.env)
+        env = kairan_env(self.env)
         started = time.perf_counter()
         self.process = subprocess.Popen([str(c) for c in self.command], cwd=self.cwd, env=env,
                                         stdout=log, stderr=subprocess.STDOUT)
@@ -152,7 +189,6 @@ def prepare_kairan_sqlite():
 
 
 def prepare_kairan_postgres():
-    sys.path.insert(0, str(REPO / "src"))
     from kairan.testing import create_postgres_database, postgres_available
 
     if not postgres_available():
@@ -195,12 +231,15 @@ def prepare_hello():
 
 def sign_in(server):
     """Sign the demo resident in through the real form; return the session cookies."""
-    sys.path.insert(0, str(REPO / "src"))
     from kairan.demo.services import DEMO_USERS
 
     resident = next(u for u in DEMO_USERS if u.role == "Member")
     status, cookies, text = http_request(server.port, "GET", "/login")
-    token = re.search(r'name="csrf_token"\s+value="([^"]+)"', text).group(1)
+    token = re.search(r'name="csrf_token"\s+value="([^"]+)"', text)
+    if status != 200 or token is None:
+        raise RuntimeError(f"/login on {server.name} answered {status} without a form: "
+                           f"{text[:300]}; see {WORK / (server.name + '.log')}")
+    token = token.group(1)
     status, more, _t = http_request(server.port, "POST", "/login", cookies=cookies, form={
         "email": resident.email, "password": resident.password, "csrf_token": token})
     if status != 303:
@@ -275,10 +314,8 @@ def startup_times(server, times):
 
 # -- report ------------------------------------------------------------------------------
 
-def machine():
+def machine(commit):
     free = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.strip()
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "?")
@@ -379,6 +416,10 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per page")
     parser.add_argument("--startup-runs", type=int, default=5)
+    parser.add_argument("--revision", default="HEAD",
+                        help="the commit to measure (exported to bench/.work/snapshot)")
+    parser.add_argument("--working-tree", action="store_true",
+                        help="measure the working tree as it is instead of a commit")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-kotti", action="store_true")
     parser.add_argument("--update-readme", action="store_true",
@@ -389,7 +430,14 @@ def main(argv=None):
         args.passes, args.duration, args.warmup, args.startup_runs = 1, 5, 2, 3
     WORK.mkdir(exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
-    info = machine()
+    if args.working_tree:
+        sys.path.insert(0, str(REPO / "src"))
+        commit = "working tree of " + subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True).stdout.strip()
+    else:
+        commit = snapshot(args.revision)
+    info = machine(commit)
 
     print("preparing the systems", flush=True)
     servers = {"kairan-sqlite": prepare_kairan_sqlite()}

@@ -1,6 +1,7 @@
 """A few lines of stdlib HTTP, so the scale-out test needs no client library."""
 
 import http.client
+import json
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
@@ -24,7 +25,7 @@ class Reply:
         return {name: morsel.value for name, morsel in jar.items()}
 
 
-def request(port, method, path, cookies=None, form=None, headers=None):
+def request(port, method, path, cookies=None, form=None, headers=None, json_body=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         sent = dict(headers or {})
@@ -34,6 +35,10 @@ def request(port, method, path, cookies=None, form=None, headers=None):
         if form is not None:
             body = urlencode(form)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
+        if json_body is not None:
+            body = json.dumps(json_body).encode("utf-8")
+            sent["Content-Type"] = "application/json"
+            sent["Accept"] = "application/json"
         connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
         return Reply(response.status, response.getheaders(),

@@ -1,8 +1,9 @@
 """Scale-out proof: two server processes on one PostgreSQL behave as one site.
 
 Nothing that matters lives in a process: a session created through one is
-valid on the other, a sign-out through one ends it on both, and content
-changed in the database is seen through both at once (no process cache).
+valid on the other, a sign-out through one ends it on both, and an edit made
+through one (with the content API) is seen through the other at once, with
+no process cache holding the old page.
 """
 
 import re
@@ -16,33 +17,43 @@ from kairan.accounts.models import User, UserRole
 from kairan.accounts.passwords import hash_password
 from kairan.content.models import Folder, Page
 from kairan.testing import TEST_PASSWORD
-from tests.functional.scale.http import get, post
+from tests.functional.scale.http import get, post, request
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 EMAIL = "scale-resident@example.jp"
+EDITOR_EMAIL = "scale-editor@example.jp"
 CSRF_FIELD = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def resident(pg_engine):
+def add_user(engine, email, name, roles):
     now = datetime.now(UTC)
-    with Session(pg_engine) as session:
-        user = User(email=EMAIL, display_name="分散 太郎", status="active", created=now,
+    with Session(engine) as session:
+        user = User(email=email, display_name=name, status="active", created=now,
                     email_verified_at=now, password_hash=hash_password(TEST_PASSWORD))
-        user.roles = [UserRole(role="Member")]
+        user.roles = [UserRole(role=role) for role in roles]
         session.add(user)
         session.commit()
         return user.id
 
 
-def sign_in(port):
+@pytest.fixture(scope="module")
+def resident(pg_engine):
+    return add_user(pg_engine, EMAIL, "分散 太郎", ["Member"])
+
+
+@pytest.fixture(scope="module")
+def editor(pg_engine):
+    return add_user(pg_engine, EDITOR_EMAIL, "広報 花子", ["Member", "Editor"])
+
+
+def sign_in(port, email=EMAIL):
     """Sign in through the server on ``port``; return the browser's cookies."""
     page = get(port, "/login")
     assert page.status == 200, page.text[:500]
     cookies = page.cookies()
     token = CSRF_FIELD.search(page.text).group(1)
-    reply = post(port, "/login", {"email": EMAIL, "password": TEST_PASSWORD,
+    reply = post(port, "/login", {"email": email, "password": TEST_PASSWORD,
                                   "csrf_token": token}, cookies=cookies)
     assert reply.status == 303, reply.text[:500]
     cookies.update(reply.cookies())
@@ -103,17 +114,29 @@ def scale_page(pg_engine):
         return page.id
 
 
-def test_an_edit_is_seen_through_both_processes(servers, pg_engine, scale_page):
+def test_an_edit_through_one_process_is_seen_through_the_other(servers, editor, scale_page,
+                                                               pg_engine):
     first, second = servers
-    for server in servers:
+    for server in servers:  # both have served the old page once
         before = get(server.port, "/bunsan/")
         assert before.status == 200, before.text[:500]
         assert "分散配置の確認（一）" in before.text
+    cookies = sign_in(first.port, EDITOR_EMAIL)
+    edited = request(first.port, "PATCH", "/api/v1/content/bunsan/", cookies=cookies,
+                     headers={"X-CSRF-Token": cookies["kairan_csrf"]},
+                     json_body={"title": "分散配置の確認（二）"})
+    assert edited.status == 200, edited.text[:500]
+    after = get(second.port, "/bunsan/")
+    assert "分散配置の確認（二）" in after.text
+    assert "分散配置の確認（一）" not in after.text
+    with Session(pg_engine) as session:
+        assert session.get(Page, scale_page).title == "分散配置の確認（二）"
+
+
+def test_a_database_change_is_seen_by_both_processes_at_once(servers, pg_engine, scale_page):
     with Session(pg_engine) as session:
         session.execute(update(Page).where(Page.id == scale_page)
-                        .values(title="分散配置の確認（二）", modified=datetime.now(UTC)))
+                        .values(title="分散配置の確認（三）", modified=datetime.now(UTC)))
         session.commit()
-    for server in (second, first):
-        after = get(server.port, "/bunsan/")
-        assert "分散配置の確認（二）" in after.text
-        assert "分散配置の確認（一）" not in after.text
+    for server in servers:
+        assert "分散配置の確認（三）" in get(server.port, "/bunsan/").text
