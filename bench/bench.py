@@ -102,7 +102,9 @@ def snapshot(revision):
     # (directories only, so the code measured is still the commit's)
     for root in ("src", "themes", "addons"):
         for directory in (REPO / root).rglob("*"):
-            if directory.is_dir() and "__pycache__" not in directory.parts:
+            skip = any(part == "__pycache__" or part.endswith(".egg-info")
+                       for part in directory.parts)
+            if directory.is_dir() and not skip:
                 (target / directory.relative_to(REPO)).mkdir(parents=True, exist_ok=True)
     roots = [target / "src", target / "themes"]
     roots += [target / "addons"] if (target / "addons").is_dir() else []
