@@ -41,14 +41,24 @@ def dialect_name(dbsession):
     return dbsession.get_bind().dialect.name
 
 
+def sqlite_rowid(node_id, locale):
+    # FTS5 cannot index node_id; a rowid derived from it makes deletes by
+    # node a primary-key lookup instead of a scan of the whole index.
+    return node_id * len(LOCALES) + LOCALES.index(locale)
+
+
 def delete_rows(dbsession, node_ids):
     if not node_ids:
         return
-    for start in range(0, len(node_ids), 500):
-        chunk = list(node_ids[start:start + 500])
-        params = {f"n{i}": node_id for i, node_id in enumerate(chunk)}
+    sqlite = dialect_name(dbsession) != "postgresql"
+    keys = ([sqlite_rowid(n, locale) for n in node_ids for locale in LOCALES]
+            if sqlite else list(node_ids))
+    column = "rowid" if sqlite else "node_id"
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        params = {f"n{i}": key for i, key in enumerate(chunk)}
         names = ", ".join(f":n{i}" for i in range(len(chunk)))
-        dbsession.execute(text(f"DELETE FROM search_fts WHERE node_id IN ({names})"), params)  # noqa: S608 - only bind parameter names
+        dbsession.execute(text(f"DELETE FROM search_fts WHERE {column} IN ({names})"), params)  # noqa: S608 - only bind parameter names
 
 
 def delete_all(dbsession):
@@ -82,9 +92,11 @@ def insert_row(dbsession, node_id, locale, title, body, title_tokens, body_token
             "VALUES (:node_id, :locale, :title, :body, :title_tokens, CAST(:tsv AS tsvector))"
         ), params)
     else:
+        params["rowid"] = sqlite_rowid(node_id, locale)
         dbsession.execute(text(
-            "INSERT INTO search_fts (node_id, locale, title, body, title_tokens, body_tokens) "
-            "VALUES (:node_id, :locale, :title, :body, :title_tokens, :body_tokens)"
+            "INSERT INTO search_fts "
+            "(rowid, node_id, locale, title, body, title_tokens, body_tokens) "
+            "VALUES (:rowid, :node_id, :locale, :title, :body, :title_tokens, :body_tokens)"
         ), params)
 
 
