@@ -42,8 +42,16 @@ def email_node(**kw):
     )
 
 
+def policy_validator(node, value):
+    """The context-free part of the policy, so it is reported with the other field errors;
+    the schema's validator adds the names once every field is valid."""
+    problems = password_problems(value)
+    if problems:
+        raise colander.Invalid(node, problems)
+
+
 def password_node(title=_("Password"), autocomplete="current-password", description=None,
-                  name=None):
+                  name=None, policy=False):
     kw = {"name": name} if name else {}
     return colander.SchemaNode(
         colander.String(),
@@ -51,7 +59,7 @@ def password_node(title=_("Password"), autocomplete="current-password", descript
         description=description,
         # not stripped: spaces are part of a password
         preparer=None,
-        validator=colander.Length(max=4 * MAX_LENGTH),
+        validator=policy_validator if policy else colander.Length(max=4 * MAX_LENGTH),
         widget=deform.widget.PasswordWidget(
             attributes={"autocomplete": autocomplete, "maxlength": str(MAX_LENGTH)}
         ),
@@ -95,7 +103,8 @@ def check_new_password(node, appstruct, words, new="new_password", confirm="conf
 class RegisterSchema(CSRFSchema):
     email = email_node()
     display_name = display_name_node()
-    new_password = password_node(_("Password"), "new-password", NEW_PASSWORD_HELP)
+    new_password = password_node(_("Password"), "new-password", NEW_PASSWORD_HELP,
+                                 policy=True)
     confirm_password = password_node(_("Password again"), "new-password")
 
     def validator(self, node, appstruct):
@@ -128,13 +137,15 @@ class _NewPasswordMixin:
 
 
 class ResetSchema(_NewPasswordMixin, CSRFSchema):
-    new_password = password_node(_("New password"), "new-password", NEW_PASSWORD_HELP)
+    new_password = password_node(_("New password"), "new-password", NEW_PASSWORD_HELP,
+                                 policy=True)
     confirm_password = password_node(_("New password again"), "new-password")
 
 
 class PasswordChangeSchema(_NewPasswordMixin, CSRFSchema):
     current_password = password_node(_("Current password"))
-    new_password = password_node(_("New password"), "new-password", NEW_PASSWORD_HELP)
+    new_password = password_node(_("New password"), "new-password", NEW_PASSWORD_HELP,
+                                 policy=True)
     confirm_password = password_node(_("New password again"), "new-password")
     sign_out_others = colander.SchemaNode(
         colander.Boolean(),

@@ -72,3 +72,11 @@ def test_roles_must_be_declared(request_):
     assert schema.deserialize({"roles": ["Editor"]})["roles"] == {"Editor"}
     with pytest.raises(colander.Invalid):
         schema.deserialize({"roles": ["God"]})
+
+
+def test_a_weak_password_is_reported_together_with_other_field_errors(request_):
+    schema = RegisterSchema().bind(request=request_)
+    with pytest.raises(colander.Invalid) as e:
+        schema.deserialize({**GOOD, "display_name": "", "new_password": "short",
+                            "confirm_password": "short"})
+    assert {"display_name", "new_password"} <= set(e.value.asdict())
