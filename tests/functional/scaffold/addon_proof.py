@@ -41,6 +41,10 @@ def main(name, url):
                 password_hash=hash_password(TEST_PASSWORD), email_verified_at=utcnow())
     user.roles = [UserRole(role="Member")]
     session.add(user)
+    editor = User(email="editor@example.jp", display_name="編集 花子", status="active",
+                  password_hash=hash_password(TEST_PASSWORD), email_verified_at=utcnow())
+    editor.roles = [UserRole(role="Editor")]
+    session.add(editor)
     session.commit()
     session.close()
 
@@ -49,6 +53,15 @@ def main(name, url):
     app.login("proof@example.jp", TEST_PASSWORD)
     dashboard = app.get("/dashboard", expect_errors=True)
     page = app.get("/proof-item/", expect_errors=True)
+
+    # an editor adds one through Kairan's own add form, which knows nothing of the add-on
+    staff = KairanTestApp(app.app, extra_environ=app.extra_environ)
+    staff.login("editor@example.jp", TEST_PASSWORD)
+    add_form = staff.get(f"/@@add?type={info.name}", expect_errors=True)
+    added = staff.post_form("/@@add", {"type": info.name, "title": "画面から追加した項目",
+                                       "catalogue_code": "U-0007", "body": "<p>本文</p>",
+                                       "name": "added-item"}, expect_errors=True)
+    added_page = staff.get("/added-item/", expect_errors=True)
     print(json.dumps({
         "type_addable_in_root": info.addable_in(root),
         "tiles": sorted(registered_tiles(registry)),
@@ -57,6 +70,11 @@ def main(name, url):
         "dashboard": dashboard.text,
         "item_status": page.status_int,
         "item": page.text,
+        "add_form_status": add_form.status_int,
+        "add_form": add_form.text,
+        "added_status": added.status_int,
+        "added_page_status": added_page.status_int,
+        "added_page": added_page.text,
     }))
 
 

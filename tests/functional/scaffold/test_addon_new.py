@@ -3,8 +3,9 @@
 ``kairan addon new`` writes an add-on outside the core tree; it is installed
 into the running virtual environment, enabled in the settings, migrated with
 ``kairan db upgrade``, and then shows its dashboard tile, its content type's
-page and its exporter. Its own generated tests must pass too. The add-on is
-uninstalled afterwards so the environment stays as it was.
+page (and Kairan's own add form creating one) and its exporter. Its own
+generated tests must pass too. The add-on is uninstalled afterwards so the
+environment stays as it was.
 """
 
 import csv
@@ -80,12 +81,18 @@ def test_a_generated_addon_installs_migrates_and_works(installed_addon, database
     assert "公開中の項目：1件" in proof["dashboard"]
     assert proof["item_status"] == 200
     assert "証明の項目" in proof["item"] and "P-2025" in proof["item"]
+    assert proof["add_form_status"] == 200
+    assert 'name="catalogue_code"' in proof["add_form"]
+    assert proof["added_status"] in (302, 303), proof
+    assert proof["added_page_status"] == 200
+    assert "画面から追加した項目" in proof["added_page"] and "U-0007" in proof["added_page"]
 
     assert "proof_library_items" in run(*kairan, "export", "--list").stdout
     out = tmp_path / "items.csv"
     run(*kairan, "export", "proof_library_items", "--format", "csv", "-o", out)
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
-    assert rows[1][0] == "/proof-item/" and rows[1][2] == "P-2025"
+    assert {row[0]: row[2] for row in rows[1:]} == {"/added-item/": "U-0007",
+                                                    "/proof-item/": "P-2025"}
 
     own_tests = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                     f"--kairan-db={db_backend}", "tests", cwd=installed_addon, check=False)
