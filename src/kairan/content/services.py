@@ -15,6 +15,7 @@ permission (REVIEW to publish); restore from the trash and purge need MANAGE.
 """
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import colander
@@ -27,6 +28,7 @@ from kairan.audit.services import audit
 from kairan.content import events
 from kairan.content.models import File, Node, Revision
 from kairan.content.sanitize import sanitize_html
+from kairan.content.schemas import URL_SCHEMES
 from kairan.content.slugs import check_name, slug_candidate, unique_name
 from kairan.content.typeinfo import content_types
 from kairan.content.workflow import PUBLISHED, get_workflow
@@ -106,6 +108,11 @@ def apply_fields(request, node, info, appstruct):
     start, end = getattr(node, "start", None), getattr(node, "end", None)
     if start is not None and end is not None and end < start:
         raise ContentError(_("The end must not be before the start."), field="end")
+    url = getattr(node, "url", None)
+    if url is not None and urlsplit(url).scheme.lower() not in URL_SCHEMES:
+        # the schema checks this too; a caller that skips it must not store javascript:
+        raise ContentError(_("Enter a web address starting with https:// or http://."),
+                           field="url")
     if isinstance(node, File):
         from kairan.content.files import store_upload
 

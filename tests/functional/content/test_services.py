@@ -188,3 +188,11 @@ def test_reorder_needs_every_child_once(editor_request, dbsession, site):
         reorder(editor_request, root, [site["draft"]])
     with pytest.raises(ContentError):
         reorder(editor_request, root, ["x", site["guide"]])
+
+
+def test_a_link_to_javascript_is_refused_even_without_the_schema(editor_request, dbsession,
+                                                                 site):
+    guide = node_by_id(dbsession, site["guide"])
+    with pytest.raises(ContentError) as info:
+        create_content(editor_request, guide, "link", {"title": "x", "url": "javascript:x()"})
+    assert info.value.field == "url"
