@@ -32,6 +32,9 @@ def includeme(config):
     # assertion-rewriting importer (Kairan is a pytest plugin), asset specs can
     config.add_translation_dirs(os.path.join(os.path.dirname(__file__), "locale"))
     config.add_directive("add_personal_data_provider", add_personal_data_provider)
+    settings = config.get_settings()
+    config.register_rate_limiter("accounts.mail", settings["kairan.accounts.mail_limit"],
+                                 settings["kairan.accounts.mail_window_seconds"])
     for provider in CORE_PROVIDERS:
         config.add_personal_data_provider(provider)
     config.scan(".views")

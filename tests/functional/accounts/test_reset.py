@@ -90,3 +90,12 @@ def test_disabled_accounts_get_no_reset_mail(testapp, make_user, outbox):
     make_user(email="off@example.jp", status="disabled")
     testapp.post_form("/password-reset", {"email": "off@example.jp"})
     assert outbox() == []
+
+
+def test_account_mails_to_one_address_are_limited(testapp, make_user, outbox, registry):
+    make_user(email="taro@example.jp")
+    limit = registry.settings["kairan.accounts.mail_limit"]
+    answers = {testapp.post_form("/password-reset", {"email": "taro@example.jp"}).text
+               for _ in range(limit + 3)}
+    assert len(answers) == 1  # the page does not tell that the limit held a mail back
+    assert len(outbox()) == limit

@@ -34,7 +34,17 @@ def localizer_for(request, locale):
 
 
 def send_mail(request, recipient, locale, subject, body, **mapping):
-    """Queue a mail translated into ``locale``; ``mapping`` fills both subject and body."""
+    """Queue a mail translated into ``locale``; ``mapping`` fills both subject and body.
+
+    At most ``kairan.accounts.mail_limit`` account mails per recipient per window:
+    the forms answer the same either way, so nobody can use them to flood a
+    mailbox, and the page does not tell whether a mail was sent. Returns the
+    queued message, or None when the limit held it back.
+    """
+    from kairan.security.ratelimit import get_rate_limiter
+
+    if not get_rate_limiter(request, "accounts.mail").hit(request, recipient.lower()):
+        return None
     localizer = localizer_for(request, locale)
     mapping.setdefault("site", request.registry.settings["kairan.site_title"])
     subject = localizer.translate(_(subject, mapping=mapping))
