@@ -92,6 +92,18 @@ def components(request):
                                    "target": {"type": "string"}}}},
             },
         },
+        "Session": {
+            "type": "object",
+            "required": ["user", "locale", "csrf_token"],
+            "properties": {
+                "user": {"type": "object", "required": ["id", "display_name"],
+                         "properties": {"id": {"type": "integer"},
+                                        "display_name": {"type": "string"}}},
+                "locale": {"type": "string"},
+                "csrf_token": {"type": "string",
+                               "description": "Send it back in X-CSRF-Token."},
+            },
+        },
         "TransitionRequest": {
             "type": "object", "required": ["transition"], "additionalProperties": False,
             "properties": {"transition": {"type": "string", "minLength": 1,
@@ -242,6 +254,16 @@ def build_document(request):
                           "422": ERRORS["422"]},
         },
     }
+    paths["/api/v1/session"] = {
+        "get": {
+            "operationId": "session",
+            "summary": "Who is signed in, and the CSRF token for unsafe methods.",
+            "security": [{"session": []}],
+            "responses": {"200": {"description": "The session",
+                                  "content": json_content(ref("Session"))},
+                          "401": ERRORS["401"]},
+        },
+    }
     paths["/api/v1/openapi.json"] = {
         "get": {"operationId": "openapi", "summary": "This document.", "security": [{}],
                 "responses": {"200": {"description": "OpenAPI 3.1",
@@ -255,7 +277,8 @@ def build_document(request):
             "description": (
                 "Content of the portal as JSON. Sign in through the web site; the session "
                 "cookie authenticates. Unsafe methods need the CSRF token (cookie "
-                "kairan_csrf, or __Host-csrf in production) echoed in X-CSRF-Token. "
+                "kairan_csrf, or __Host-csrf in production; also in GET /api/v1/session) "
+                "echoed in X-CSRF-Token. "
                 "Messages follow ?_LOCALE_=, the language cookie, then Accept-Language."
             ),
         },

@@ -7,6 +7,7 @@ revisions, sends the content events (the search index follows) and audits.
 """
 
 import colander
+from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config, view_defaults
@@ -208,6 +209,24 @@ def search_api(request):
     return {"query": results.query, "locale": request.locale_name, "page": results.page,
             "page_size": results.page_size, "pages": results.pages, "total": results.total,
             "results": items}
+
+
+@view_config(route_name="api.session", request_method="GET", renderer="json",
+             permission=Permission.MEMBER)
+def session_info(request):
+    """Who is signed in, and the CSRF token to echo in ``X-CSRF-Token``.
+
+    The token's cookie is HttpOnly, so a script in the page cannot read it;
+    this answer is only readable by the same origin (no CORS headers).
+    Signed-in users only: nothing an anonymous client could change needs it.
+    """
+    user = request.user
+    request.response.cache_control.no_store = True
+    return {
+        "user": {"id": user.id, "display_name": user.display_name},
+        "locale": request.locale_name,
+        "csrf_token": get_csrf_token(request),
+    }
 
 
 @view_config(route_name="api.openapi", request_method="GET", renderer="json",

@@ -196,3 +196,17 @@ def test_text_no_database_can_store_is_refused(tree, api, signed_in, dbsession):
     response = api.call("POST", "/api/v1/content/news/drill/@@transition",
                         raw='{"transition": "\\ud800"}', status=422)
     assert response.json["fields"] == {"transition": response.json["fields"]["transition"]}
+
+
+def test_session_gives_the_csrf_token_to_signed_in_clients(tree, api, testapp, signed_in):
+    response = api.get("/api/v1/session", template="/api/v1/session", status=401)
+    assert response.json["error"] == "unauthorized"
+    user = signed_in("Editor")
+    response = api.get("/api/v1/session", template="/api/v1/session", status=200)
+    assert response.json["user"]["id"] == user.id
+    assert "no-store" in response.headers["Cache-Control"]
+    token = response.json["csrf_token"]
+    created = testapp.post("/api/v1/content/news/", '{"type": "page", "title": "トークン"}',
+                           content_type="application/json", headers={"X-CSRF-Token": token},
+                           status=201)
+    assert created.json["title"] == "トークン"

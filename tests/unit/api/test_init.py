@@ -16,6 +16,7 @@ def test_api_includeme_adds_routes_and_catalogue():
     config.commit()
     assert routes(config) == {"api.openapi": "/api/v1/openapi.json",
                               "api.search": "/api/v1/search",
+                              "api.session": "/api/v1/session",
                               "api.content": "/api/v1/content/*traverse"}
     directories = config.registry.getUtility(ITranslationDirectories)
     assert any(d.endswith("kairan/api/locale") for d in directories)
