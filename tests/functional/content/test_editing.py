@@ -202,3 +202,21 @@ def test_history_diff_and_restore(testapp, dbsession, site, login):
     assert node_at(dbsession, "/guide/welcome/").body == "<p>一版</p>"
     testapp.post("/guide/welcome/@@restore-revision", {"csrf_token": csrf, "number": "77"},
                  status=400)
+
+
+def test_editor_ui_is_in_japanese(testapp, site, login):
+    login(Role.EDITOR)
+    page = testapp.get("/draft/")
+    assert "審査を依頼する" in page.text and "非公開" in page.text
+    form = testapp.get("/draft/@@edit")
+    assert "タイトル（日本語）" in form.text and "保存" in form.text
+
+
+def test_add_preview_saves_nothing(testapp, dbsession, site, login):
+    login(Role.EDITOR)
+    csrf = token(testapp, "/guide/@@add?type=news")
+    response = testapp.post("/guide/@@add", {"csrf_token": csrf, "type": "news",
+                                             "title": "試し", "body": "<h2>見出し</h2>",
+                                             "preview": "1"})
+    assert "<h2>見出し</h2>" in response.text
+    assert dbsession.scalar(select(Node).where(Node.title == "試し")) is None
