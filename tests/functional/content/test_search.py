@@ -60,6 +60,12 @@ def test_full_width_latin_is_normalised(tree, dbsession):
     assert titles(search(dbsession, "ｄｉｓａｓｔｅｒ", "en")) == ["Disaster drill"]
 
 
+def test_japanese_words_find_translated_content_in_english(tree, dbsession):
+    results = search(dbsession, "防災訓練", "en")
+    assert titles(results) == ["Disaster drill"]
+    assert results.hits[0].title_match
+
+
 def test_english_index_falls_back_to_japanese_text(tree, dbsession):
     assert "市民税について" in titles(search(dbsession, "市民税", "en"))
 

@@ -69,10 +69,21 @@ def is_indexable(node, trashed_prefixes):
 
 
 def _write(dbsession, registry, node):
+    primary = backends.LOCALES[0]
+    title_primary = node.localized("title", primary)[0] or ""
+    body_primary = node_text(registry, node, primary)
     for locale in backends.LOCALES:
         title = node.localized("title", locale)[0] or ""
         body = node_text(registry, node, locale)
-        backends.insert_row(dbsession, node.id, locale, title, body, tokens(title), tokens(body))
+        title_tokens, body_tokens = tokens(title), tokens(body)
+        if locale != primary:
+            # Someone reading in English may still type Japanese: the English
+            # row also matches the Japanese text (shown: the English text).
+            if title != title_primary:
+                title_tokens += tokens(title_primary)
+            if body != body_primary:
+                body_tokens += tokens(body_primary)
+        backends.insert_row(dbsession, node.id, locale, title, body, title_tokens, body_tokens)
 
 
 def index_nodes(dbsession, nodes, registry=None):
