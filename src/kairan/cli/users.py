@@ -63,6 +63,9 @@ def user_add(env, email, display_name, roles, password, generate):
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise click.BadParameter(f"not an e-mail address: {email!r}", param_hint="EMAIL")
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 100:
+        raise click.BadParameter("the name must be 1 to 100 characters", param_hint="--name")
     roles = tuple(dict.fromkeys(roles or ("Member",)))
     _check_roles(env, roles)
     generated = False

@@ -73,6 +73,9 @@ def test_refusals_change_nothing(kairan, cli_engine):
     bad = kairan("user", "add", "not-an-address", "--name", "B", "--password", PASSWORD,
                  expect=2)
     assert "not an e-mail address" in bad.output
+    long_name = kairan("user", "add", "b@example.jp", "--name", "長" * 101, "--password",
+                       PASSWORD, expect=2)
+    assert "1 to 100 characters" in long_name.output
     assert user_by_email(cli_engine, "b@example.jp") is None
 
 
