@@ -96,6 +96,14 @@ def test_odd_queries_never_fail(tree, dbsession, query):
     assert results.total >= 0
 
 
+def test_huge_words_and_texts_are_indexed_without_error(tree, dbsession):
+    huge = "x" * 5000 + " " + "語" * 60_000 + " 最後"
+    tree.add(tree.root, "page", "huge", "大きなページ", body=f"<p>{huge}</p>")
+    tree.commit()
+    assert titles(search(dbsession, "大きな", "ja")) == ["大きなページ"]
+    assert search(dbsession, "x" * 5000, "ja").total == 0
+
+
 def test_a_trashed_ancestor_hides_content(tree, dbsession):
     from kairan.content.models import Node
     from kairan.db.meta import utcnow

@@ -13,6 +13,11 @@ def test_cjk_runs_become_bigrams_and_latin_words_lowercase():
     assert text.tokens("ｶﾀｶﾅ ＡＢＣ") == ["カタ", "タカ", "カナ", "abc"]
 
 
+def test_overlong_words_are_not_tokens():
+    assert text.tokens("a" * 101 + " ok") == ["ok"]
+    assert text.tokens("a" * 100) == ["a" * 100]
+
+
 def test_punctuation_separates_runs():
     assert text.tokens("防災・減災。") == ["防災", "減災"]
     assert text.tokens("") == [] and text.tokens(None) == []

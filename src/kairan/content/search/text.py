@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 # Indexed text is capped: a municipal page is far shorter, and the cap keeps
 # a pasted document from producing a huge row (tsvector limit: 1 MB).
 MAX_INDEXED_CHARS = 50_000
+MAX_WORD_LENGTH = 100
 
 _CJK_RANGES = (
     (0x3040, 0x30FF),  # hiragana, katakana
@@ -68,6 +69,9 @@ def runs(text):
 def run_tokens(cjk, run):
     if cjk and len(run) > 1:
         return [run[i:i + 2] for i in range(len(run) - 1)]
+    if len(run) > MAX_WORD_LENGTH:
+        # nobody searches for it, and PostgreSQL refuses lexemes over 2 KB
+        return []
     return [run]
 
 
