@@ -38,7 +38,7 @@ def read_json(request):
         raise ApiError(413, "too_large", _("The request body is too large."))
     try:
         body = request.json_body
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ApiError(400, "invalid_json", _("The request body is not valid JSON.")) from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))

@@ -105,7 +105,7 @@ def test_validation_errors_name_the_fields_in_the_users_language(tree, api, sign
 
 def test_bad_json_and_wrong_shapes(tree, api, signed_in):
     signed_in("Editor")
-    for raw in ("{bad", "[]", "3", "null", '"x"'):
+    for raw in ("{bad", "[]", "3", "null", '"x"', "[" * 100_000, b"\xff\xfe"):
         response = api.call("POST", "/api/v1/content/news/", raw=raw, status=400,
                             template=ITEM)
         assert response.json["error"] == "invalid_json"
