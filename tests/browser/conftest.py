@@ -46,6 +46,7 @@ def live_server(tmp_path_factory):
     }
     migrate.upgrade(dict(settings))
     config = configure(dict(settings), environ={})
+    load_demo_site(config)
     server = create_server(config.make_wsgi_app(), host="127.0.0.1", port=0, threads=4,
                            clear_untrusted_proxy_headers=True)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -55,6 +56,27 @@ def live_server(tmp_path_factory):
     yield LiveServer(f"http://127.0.0.1:{port}", engine)
     server.close()
     engine.dispose()
+
+
+def load_demo_site(config):
+    """The demo city (users of every role, pages, news, events), indexed for search."""
+    from kairan.content.search.services import reindex_all
+    from kairan.demo.services import load_demo
+
+    session = Session(bind=config.registry["db_engine"], expire_on_commit=False)
+    try:
+        load_demo(session, config.registry.settings)
+        session.commit()
+        reindex_all(session, config.registry)
+        session.commit()
+    finally:
+        session.close()
+
+
+def demo_password(role):
+    from kairan.demo.services import DEMO_USERS
+
+    return next(u for u in DEMO_USERS if u.role == role)
 
 
 class LiveServer:

@@ -1,3 +1,5 @@
 def includeme(config):
-    """The default theme: templates and static assets only; the core names them by asset spec."""
-    config.add_translation_dirs("kairan_theme_default:locale")
+    """The default theme: templates and static assets only; the core names them by asset spec.
+
+    Its strings are translated in the core's catalogue (``kairan:locale``).
+    """
