@@ -8,9 +8,9 @@ engine belongs to the registry.
 """
 
 import zope.sqlalchemy
+from pyramid_retry import mark_error_retryable
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.exc import IntegrityError
-from pyramid_retry import mark_error_retryable
 from sqlalchemy.orm import sessionmaker
 
 

@@ -7,8 +7,6 @@ from pyramid.location import lineage
 from pyramid.renderers import get_renderer
 from sqlalchemy import select
 
-from kairan.i18n.translation import LOCALE_COOKIE
-
 LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
 
 

@@ -30,5 +30,8 @@ def health(request):
 
 @view_config(route_name="views.robots", permission=NO_PERMISSION_REQUIRED)
 def robots(request):
-    body = f"User-agent: *\nDisallow: /manage/\nDisallow: /api/\nSitemap: {request.application_url}/sitemap.xml\n"
+    body = (
+        "User-agent: *\nDisallow: /manage/\nDisallow: /api/\n"
+        f"Sitemap: {request.application_url}/sitemap.xml\n"
+    )
     return Response(body, content_type="text/plain", charset="utf-8")
