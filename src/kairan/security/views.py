@@ -2,6 +2,7 @@
 
 from pyramid.view import view_config
 
+from kairan.i18n.translation import _
 from kairan.security.assurance import LEVELS, authenticators_for, safe_came_from
 from kairan.security.permissions import Permission
 
@@ -25,6 +26,7 @@ def stepup(request):
         for a in authenticators_for(request, level)
     ]
     return {
+        "page_title": request.localizer.translate(_("Confirm it is you")),
         "level": level,
         "current_level": request.assurance.level,
         "methods": methods,

@@ -33,6 +33,7 @@ def test_browser_is_sent_to_step_up_and_back(stepup_app, dbsession, make_user):
     assert query == {"level": "2", "came_from": "/test/secret"}
 
     page = stepup_app.get("/stepup", query)
+    assert "<title>ご本人確認 |" in page.text
     assert "Test one-time code" in page.text and "Test card" in page.text
     assert "Test PIN" not in page.text  # level 1 does not reach level 2
     assert "Test key not enrolled" not in page.text  # not available to this user
