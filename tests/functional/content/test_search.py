@@ -56,6 +56,10 @@ def test_english_words_are_case_insensitive_in_the_english_index(tree, dbsession
     assert search(dbsession, "disaster", "ja").total == 0
 
 
+def test_katakana_query_finds_hiragana_text(tree, dbsession):
+    assert titles(search(dbsession, "ゴミ", "ja")) == ["ごみの出し方"]
+
+
 def test_full_width_latin_is_normalised(tree, dbsession):
     assert titles(search(dbsession, "ｄｉｓａｓｔｅｒ", "en")) == ["Disaster drill"]
 

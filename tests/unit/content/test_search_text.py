@@ -10,7 +10,12 @@ from kairan.content.search import text
 def test_cjk_runs_become_bigrams_and_latin_words_lowercase():
     assert text.tokens("市の防災訓練") == ["市の", "の防", "防災", "災訓", "訓練"]
     assert text.tokens("Fire DRILL 2026年") == ["fire", "drill", "2026", "年"]
-    assert text.tokens("ｶﾀｶﾅ ＡＢＣ") == ["カタ", "タカ", "カナ", "abc"]
+    assert text.tokens("ｶﾀｶﾅ ＡＢＣ") == ["かた", "たか", "かな", "abc"]
+
+
+def test_katakana_and_hiragana_are_one_word():
+    assert text.tokens("ゴミ") == text.tokens("ごみ") == ["ごみ"]
+    assert text.highlight("ゴミの日", text.parse_query("ごみ")) == "<mark>ゴミ</mark>の日"
 
 
 def test_overlong_words_are_not_tokens():

@@ -6,7 +6,8 @@ becomes its overlapping character bigrams ("防災訓練" -> 防災 災訓 訓�
 other run of letters or digits becomes one lower-cased word. Queries are cut
 the same way, so a two-character word anywhere in a sentence matches the
 bigram at its position, and a longer word matches as a phrase of bigrams.
-Everything is NFKC-normalised first (full-width Latin, half-width kana).
+Everything is NFKC-normalised first (full-width Latin, half-width kana),
+and katakana is folded to hiragana.
 """
 
 import unicodedata
@@ -29,8 +30,13 @@ _CJK_RANGES = (
 )
 
 
+# Katakana folded to hiragana: residents write ゴミ and ごみ for one word.
+_KANA_FOLD = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
+
+
 def normalize(text):
-    return unicodedata.normalize("NFKC", text or "").lower()
+    """NFKC, lower case, katakana as hiragana (one character stays one character)."""
+    return unicodedata.normalize("NFKC", text or "").lower().translate(_KANA_FOLD)
 
 
 def is_cjk(char):
