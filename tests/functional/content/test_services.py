@@ -196,3 +196,59 @@ def test_a_link_to_javascript_is_refused_even_without_the_schema(editor_request,
     with pytest.raises(ContentError) as info:
         create_content(editor_request, guide, "link", {"title": "x", "url": "javascript:x()"})
     assert info.value.field == "url"
+
+
+def _jpeg(width, height):
+    import io
+
+    from PIL import Image as PILImage
+
+    out = io.BytesIO()
+    PILImage.new("RGB", (width, height), (10, 120, 200)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_copies_share_blobs_and_purge_keeps_those_still_used(content_request, make_user,
+                                                             dbsession, site):
+    from kairan.content.models import Blob
+
+    manager = content_request(make_user(roles=(Role.MANAGER,)))
+    guide = node_by_id(dbsession, site["guide"])
+    image = create_content(manager, guide, "image",
+                           {"title": "写真", "upload": {"data": _jpeg(1600, 800),
+                                                        "filename": "photo.jpg"}})
+    assert image.mimetype == "image/jpeg" and (image.width, image.height) == (1600, 800)
+    draft = node_by_id(dbsession, site["draft"])
+    clone = copy(manager, image, draft)
+    assert clone.blob_id == image.blob_id and clone.display_blob_id == image.display_blob_id
+    trash(manager, image)
+    purge(manager, image)
+    assert dbsession.get(Blob, clone.blob_id) is not None
+    trash(manager, clone)
+    purge(manager, clone)
+    assert dbsession.scalar(select(func.count()).select_from(Blob)) == 0
+
+
+def test_replacing_a_file_keeps_the_old_one_in_history(editor_request, dbsession, site):
+    guide = node_by_id(dbsession, site["guide"])
+    document = create_content(editor_request, guide, "file",
+                              {"title": "様式", "upload": {"data": b"v1", "filename": "a.txt"}})
+    first_blob = document.blob_id
+    update_content(editor_request, document, {"upload": {"data": b"v2", "filename": "b.txt"}})
+    assert document.blob_id != first_blob and document.filename == "b.txt"
+    update_content(editor_request, document, {"title": "様式（改）"})  # no upload: kept
+    assert document.filename == "b.txt"
+    restore_revision(editor_request, document, 1)
+    assert document.blob_id == first_blob and document.filename == "a.txt"
+
+
+def test_move_to_a_position_among_the_new_siblings(content_request, make_user, dbsession,
+                                                   site):
+    manager = content_request(make_user(roles=(Role.MANAGER,)))
+    welcome = node_by_id(dbsession, site["welcome"])
+    root = node_by_id(dbsession, site["root"])
+    moved = move(manager, welcome, root, position=0)
+    dbsession.expire_all()
+    order = [n.name for n in dbsession.scalars(
+        select(Node).where(Node.parent_id == site["root"]).order_by(Node.position))]
+    assert order[0] == "welcome" and moved.path == "/welcome/"
