@@ -121,6 +121,8 @@ def test_workflow_from_the_page(testapp, dbsession, site, login, make_user):
     assert 'value="submit"' in page.text and 'value="publish"' not in page.text
     testapp.post("/guide/review-me/@@transition", {"csrf_token": csrf, "name": "publish"},
                  status=403)
+    denied = dbsession.scalar(select(AuditEntry).where(AuditEntry.outcome == "denied"))
+    assert denied is not None and denied.action == "content.transition"  # kept, not rolled back
     testapp.post("/guide/review-me/@@transition", {"csrf_token": csrf, "name": "submit"},
                  status=303)
     assert node_at(dbsession, "/guide/review-me/").state == "pending"

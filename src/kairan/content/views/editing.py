@@ -5,7 +5,8 @@ Every action is a POST with the CSRF token; bad input gives the form back
 with a 400 and the field's error, and changes nothing.
 """
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
+from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from kairan.content import services
@@ -30,7 +31,15 @@ TEMPLATES = "kairan_theme_default:templates/content/"
 
 
 def _forbidden(request, error):
-    raise HTTPForbidden(request.localizer.translate(error.message))
+    """A 403 page that is returned, not raised: the services refuse before changing
+    anything, and the denial they wrote to the audit log must commit."""
+    response = render_to_response(
+        "kairan_theme_default:templates/errors/forbidden.pt",
+        {"page_title": request.localizer.translate(_("Access denied")),
+         "message": request.localizer.translate(error.message)},
+        request=request)
+    response.status_int = 403
+    return response
 
 
 def _form_page(context, request, form, info, values, errors=None, message=None, preview=None,
@@ -112,7 +121,7 @@ def add_submit(context, request):
     try:
         node = services.create_content(request, context, info.name, appstruct, name=name)
     except ContentForbidden as error:
-        _forbidden(request, error)
+        return _forbidden(request, error)
     except ContentError as error:
         request.tm.abort()
         request.tm.begin()
@@ -146,7 +155,7 @@ def edit_submit(context, request):
     try:
         services.update_content(request, context, appstruct, comment=comment)
     except ContentForbidden as error:
-        _forbidden(request, error)
+        return _forbidden(request, error)
     except ContentError as error:
         # the node may be half-changed in the session: nothing of it may commit
         request.tm.abort()
@@ -163,7 +172,7 @@ def transition_submit(context, request):
     try:
         services.transition(request, context, request.POST.get("name", ""))
     except ContentForbidden as error:
-        _forbidden(request, error)
+        return _forbidden(request, error)
     except ContentError as error:
         raise HTTPBadRequest(request.localizer.translate(error.message)) from None
     return redirect_to(request, context, flash=_("The state is now: ${state}.",
@@ -220,7 +229,7 @@ def _move_or_copy(context, request, action):
             node = services.copy(request, context, target)
             return redirect_to(request, node, flash=_("Copied. The copy is private."))
         except ContentForbidden as error:
-            _forbidden(request, error)
+            return _forbidden(request, error)
         except ContentError as error:
             request.tm.abort()
             request.tm.begin()
@@ -259,5 +268,5 @@ def reorder(context, request):
         try:
             services.reorder(request, context, ids)
         except ContentForbidden as error:
-            _forbidden(request, error)
+            return _forbidden(request, error)
     return redirect_to(request, context, flash=_("The order has been changed."))
