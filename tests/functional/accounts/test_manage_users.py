@@ -58,6 +58,7 @@ def test_grant_and_revoke_roles(testapp, dbsession, make_user):
     user = make_user(email="taro@example.jp", roles=("Member",))
     page = testapp.get(f"/manage/users/{user.id}")
     assert "編集者 (Editor)" in page.text
+    assert f'href="/manage/audit?actor={user.id}"' in page.text
     _post_roles(testapp, user.id, ["Editor", "Reviewer"])
     dbsession.expire_all()
     assert dbsession.get(User, user.id).role_names == ["Editor", "Reviewer"]

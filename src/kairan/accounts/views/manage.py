@@ -113,6 +113,7 @@ def _user_page(request, user, roles_html=None, status=None, error=None):
         "roles_form": roles_html or roles_form.render({"roles": set(user.role_names)}),
         "status_form": status_form.render() if user.id != request.user.id else None,
         "list_url": request.route_path("accounts.manage_users"),
+        "audit_url": request.route_path("audit.list", _query={"actor": user.id}),
         "error": translate(error) if error else None,
     }
 
