@@ -15,7 +15,9 @@ LOCALE_COOKIE = "kairan_locale"
 def locale_negotiator(request):
     settings = request.registry.settings
     available = settings["kairan.locales"]
-    for candidate in (request.params.get("_LOCALE_"), request.cookies.get(LOCALE_COOKIE)):
+    # request.GET, not request.params: the locale must never make Pyramid read
+    # (and buffer) a large POST body before the upload limit has refused it.
+    for candidate in (request.GET.get("_LOCALE_"), request.cookies.get(LOCALE_COOKIE)):
         if candidate in available:
             return candidate
     # API clients have no language cookie: they say it in Accept-Language.

@@ -44,3 +44,9 @@ def test_the_language_cookie_chooses_english():
 def test_an_unknown_locale_is_ignored():
     assert locale_negotiator(make_request(cookies={LOCALE_COOKIE: "xx"})) == "ja"
     assert locale_negotiator(make_request(params={"_LOCALE_": "fr"})) == "ja"
+
+
+def test_the_query_string_can_choose_the_language_but_a_post_body_cannot():
+    request = make_request(post={"_LOCALE_": "en"})
+    assert locale_negotiator(request) == "ja"
+    assert locale_negotiator(make_request(params={"_LOCALE_": "en"})) == "en"
