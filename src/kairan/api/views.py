@@ -12,7 +12,7 @@ from pyramid.httpexceptions import HTTPNoContent
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config, view_defaults
 
-from kairan.api.errors import ApiError
+from kairan.api.errors import ApiError, error_response
 from kairan.api.schemas import (
     CREATE_KEYS,
     bind,
@@ -170,6 +170,10 @@ class ContentApi:
             raise invalid(unknown)
         try:
             services.transition(self.request, self.context, name)
+        except services.ContentForbidden as e:
+            # Answered, not raised: raising would roll back the denial's audit entry.
+            error = content_error(self.request, e)
+            return error_response(self.request, error.status, error.code, error.message)
         except services.ContentError as e:
             raise content_error(self.request, e) from None
         return node_json(self.request, self.context)

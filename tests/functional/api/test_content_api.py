@@ -5,6 +5,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from kairan.audit.models import AuditEntry
 from kairan.content.models import Node
 
 ITEM = "/api/v1/content/{path}"
@@ -150,7 +151,7 @@ def test_delete_moves_to_the_trash(tree, api, signed_in, dbsession):
 
 
 def test_workflow_through_the_api_and_search_follows(tree, api, signed_in, testapp,
-                                                     make_user):
+                                                     make_user, dbsession):
     signed_in("Editor")
     data = api.post("/api/v1/content/news/", {"type": "news", "title": "避難所の開設について",
                                               "name": "hinan"}, status=201).json
@@ -160,6 +161,9 @@ def test_workflow_through_the_api_and_search_follows(tree, api, signed_in, testa
     assert "submit" in names and "publish" not in names
     response = api.post(url + "@@transition", {"transition": "publish"}, status=403,
                         template=ITEM + "/@@transition")
+    # the refusal is answered, not raised, so its audit entry is kept
+    denials = dbsession.scalars(select(AuditEntry).where(AuditEntry.outcome != "success")).all()
+    assert any("transition" in entry.action for entry in denials)
     data = api.post(url + "@@transition", {"transition": "submit"}, status=200,
                     template=ITEM + "/@@transition").json
     assert data["state"] == "pending"
