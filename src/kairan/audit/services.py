@@ -1,7 +1,13 @@
 """Writing to the audit log."""
 
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
 from kairan.audit.models import AuditEntry
 from kairan.db.meta import utcnow
+
+log = logging.getLogger(__name__)
 
 # Keys that never reach the log, whatever a caller passes in ``detail``.
 SECRET_KEYS = frozenset(
@@ -21,6 +27,32 @@ def audit(request, action, target=None, outcome="success", detail=None, actor_id
     a resident's session (``acting_user_id``), the staff member is the actor
     and the resident is ``on_behalf_of``.
     """
+    entry = _entry(request, action, target, outcome, detail, actor_id, on_behalf_of)
+    request.dbsession.add(entry)
+    return entry
+
+
+def audit_now(request, action, target=None, outcome="denied", detail=None):
+    """Append one entry in a transaction of its own, committed at once.
+
+    For outcomes whose request is rolled back (a 403 raised through the
+    forbidden view aborts the request's transaction), which must still be
+    on record.
+    """
+    entry = _entry(request, action, target, outcome, detail, None, None)
+    dbsession = request.registry["dbsession_factory"]()
+    try:
+        dbsession.add(entry)
+        dbsession.commit()
+    except SQLAlchemyError:
+        # The refusal itself must still be answered; the log says what was lost.
+        log.warning("could not record %s for %s", action, target, exc_info=True)
+        dbsession.rollback()
+    finally:
+        dbsession.close()
+
+
+def _entry(request, action, target, outcome, detail, actor_id, on_behalf_of):
     session_row = getattr(request.session, "row", None) if "session" in request.__dict__ else None
     if actor_id is None:
         user = request.user
@@ -28,7 +60,7 @@ def audit(request, action, target=None, outcome="success", detail=None, actor_id
         if session_row is not None and session_row.acting_user_id:
             on_behalf_of = on_behalf_of or actor_id
             actor_id = session_row.acting_user_id
-    entry = AuditEntry(
+    return AuditEntry(
         at=utcnow(),
         actor_id=actor_id,
         on_behalf_of=on_behalf_of,
@@ -38,8 +70,6 @@ def audit(request, action, target=None, outcome="success", detail=None, actor_id
         outcome=outcome,
         detail=_scrub(detail),
     )
-    request.dbsession.add(entry)
-    return entry
 
 
 def purge_audit(dbsession, retention_days, now=None) -> int:

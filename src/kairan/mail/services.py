@@ -20,6 +20,10 @@ def queue_mail(request_or_dbsession, recipient, subject, body):
     return message
 
 
+class MailConfigurationError(RuntimeError):
+    """Mail cannot be sent with these settings; the message says which one to set."""
+
+
 class LogMailer:
     """Development: prints each message to the log instead of sending it."""
 
@@ -45,6 +49,15 @@ class SMTPMailer:
 
 
 def mailer_from_settings(settings):
+    """SMTP when a host is set; otherwise the log, which development alone may use.
+
+    The log mailer prints whole messages, verification and reset links
+    included, so a production site without an SMTP host refuses to send.
+    """
+    if settings["kairan.production"] and not settings["kairan.mail.smtp_host"]:
+        raise MailConfigurationError(
+            "production has no SMTP host: set kairan.mail.smtp_host or KAIRAN_SMTP_HOST"
+        )
     if settings["kairan.mail.smtp_host"]:
         return SMTPMailer(
             settings["kairan.mail.smtp_host"],

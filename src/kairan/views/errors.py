@@ -10,6 +10,7 @@ import logging
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
+from kairan.audit.services import audit_now
 from kairan.i18n.translation import _
 from kairan.security.assurance import wants_json
 
@@ -44,6 +45,9 @@ def forbidden(request):
             return response
         came_from = request.path_qs if request.method == "GET" else request.path
         return HTTPSeeOther(request.route_url("accounts.login", _query={"came_from": came_from}))
+    # A signed-in user refused something is on record (anonymous visitors are
+    # sent to sign in instead, and crawlers would only fill the log).
+    audit_now(request, "access.denied", target=f"{request.method} {request.path}"[:300])
     if wants_json(request):
         return json_error(request, 403, _("You may not do this."))
     request.response.status_int = 403
