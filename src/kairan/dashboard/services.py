@@ -1,16 +1,15 @@
 """Dashboard tiles: the ``add_dashboard_tile`` directive, a base class, ordering, rendering."""
 
 import logging
-import re
 
 from pyramid.renderers import render
 from zope.interface import implementer
 
 from kairan.dashboard.interfaces import IDashboardTile
+from kairan.directives import register_named
 
 log = logging.getLogger(__name__)
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
 
 @implementer(IDashboardTile)
@@ -42,28 +41,9 @@ class DashboardTile:
 
 
 def add_dashboard_tile(config, tile):
-    """Directive: register an ``IDashboardTile`` (an instance, a class, or a dotted name).
-
-    A class is instantiated without arguments. Two tiles with one name fail
-    at start-up with a ``ConfigurationConflictError`` naming both places.
-    """
-    tile = config.maybe_dotted(tile)
-    if isinstance(tile, type):
-        tile = tile()
-    if not IDashboardTile.providedBy(tile):
-        raise TypeError(f"{tile!r} does not provide IDashboardTile")
-    if not isinstance(tile.name, str) or not NAME_RE.match(tile.name):
-        raise ValueError(
-            f"dashboard tile {tile.name!r}: a name is 1-63 lower-case letters, digits, '_.-'"
-        )
-
-    def register():
-        config.registry.registerUtility(tile, IDashboardTile, name=tile.name)
-
-    intr = config.introspectable("kairan dashboard tiles", tile.name, str(tile.title),
-                                 "kairan dashboard tile")
-    intr["tile"] = tile
-    config.action(("kairan.dashboard_tile", tile.name), register, introspectables=(intr,))
+    """Directive: register an ``IDashboardTile`` (see ``kairan.directives.register_named``)."""
+    register_named(config, tile, IDashboardTile, "kairan.dashboard_tile", "dashboard tile",
+                   "tile")
 
 
 def registered_tiles(registry) -> dict:

@@ -10,14 +10,13 @@ last row is written or the client goes away.
 """
 
 import contextlib
-import re
 
 from zope.interface import implementer
 
+from kairan.directives import register_named
 from kairan.export.interfaces import IExporter
 from kairan.security.permissions import Permission
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 RESERVED_NAMES = frozenset({"all"})
 FORMATS = ("csv", "xlsx")
 
@@ -38,28 +37,9 @@ class Exporter:
 
 
 def add_exporter(config, exporter):
-    """Directive: register an ``IExporter`` (an instance, a class, or a dotted name).
-
-    A class is instantiated without arguments. Two exporters with one name
-    fail at start-up with a ``ConfigurationConflictError`` naming both places.
-    """
-    exporter = config.maybe_dotted(exporter)
-    if isinstance(exporter, type):
-        exporter = exporter()
-    if not IExporter.providedBy(exporter):
-        raise TypeError(f"{exporter!r} does not provide IExporter")
-    name = exporter.name
-    if not isinstance(name, str) or not NAME_RE.match(name) or name in RESERVED_NAMES:
-        raise ValueError(
-            f"exporter {name!r}: a name is 1-63 lower-case letters, digits, '_.-', not 'all'"
-        )
-
-    def register():
-        config.registry.registerUtility(exporter, IExporter, name=name)
-
-    intr = config.introspectable("kairan exporters", name, str(exporter.title), "kairan exporter")
-    intr["exporter"] = exporter
-    config.action(("kairan.exporter", name), register, introspectables=(intr,))
+    """Directive: register an ``IExporter`` (see ``kairan.directives.register_named``)."""
+    register_named(config, exporter, IExporter, "kairan.exporter", "exporter", "exporter",
+                   reserved=RESERVED_NAMES)
 
 
 def registered_exporters(registry) -> dict:

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from zope.interface import implementer
 
+from kairan.directives import register_named
 from kairan.kpi.interfaces import IKpiProvider
 from kairan.security.permissions import Permission
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 RESERVED_NAMES = frozenset({"all"})
 
@@ -33,28 +33,9 @@ class KpiProvider:
 
 
 def add_kpi(config, provider):
-    """Directive: register an ``IKpiProvider`` (an instance, a class, or a dotted name).
-
-    A class is instantiated without arguments. Two KPIs with one name fail
-    at start-up with a ``ConfigurationConflictError`` naming both places.
-    """
-    provider = config.maybe_dotted(provider)
-    if isinstance(provider, type):
-        provider = provider()
-    if not IKpiProvider.providedBy(provider):
-        raise TypeError(f"{provider!r} does not provide IKpiProvider")
-    name = provider.name
-    if not isinstance(name, str) or not NAME_RE.match(name) or name in RESERVED_NAMES:
-        raise ValueError(
-            f"KPI {name!r}: a name is 1-63 lower-case letters, digits, '_.-', not 'all'"
-        )
-
-    def register():
-        config.registry.registerUtility(provider, IKpiProvider, name=name)
-
-    intr = config.introspectable("kairan KPIs", name, str(provider.title), "kairan KPI")
-    intr["provider"] = provider
-    config.action(("kairan.kpi", name), register, introspectables=(intr,))
+    """Directive: register an ``IKpiProvider`` (see ``kairan.directives.register_named``)."""
+    register_named(config, provider, IKpiProvider, "kairan.kpi", "KPI", "provider",
+                   reserved=RESERVED_NAMES)
 
 
 def registered_kpis(registry) -> dict:
