@@ -21,6 +21,19 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+def _let_pkg_resources_read_rewritten_modules():
+    # pytest loads every module of a distribution that publishes a plugin
+    # through its assertion-rewriting importer, which pkg_resources does not
+    # know; Pyramid's asset specs ("kairan.content:locale") would then fail
+    # with "unregistered loader type" in an add-on's tests and ours.
+    import pkg_resources
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+
+    pkg_resources.register_loader_type(AssertionRewritingHook, pkg_resources.DefaultProvider)
+
+
+_let_pkg_resources_read_rewritten_modules()
+
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
 TEST_PASSWORD = "tsuki-no-usagi-42"  # noqa: S105 - the known password of test users
