@@ -4,5 +4,7 @@
 def main(global_config, **settings):
     """The paste app factory: ``kairan.config.configure`` does all the work."""
     from kairan.config import configure
+    from kairan.pagecache.middleware import wrap
 
-    return configure(settings).make_wsgi_app()
+    config = configure(settings)
+    return wrap(config.make_wsgi_app(), config.registry)

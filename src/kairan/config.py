@@ -16,6 +16,7 @@ CORE_FEATURES = (
     "kairan.mail",
     "kairan.accounts",
     "kairan.content",
+    "kairan.pagecache",
     "kairan.dashboard",
     "kairan.export",
     "kairan.kpi",

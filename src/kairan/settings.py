@@ -56,6 +56,8 @@ DEFAULTS = {
     "kairan.dashboard.order": "",
     "kairan.search.page_size": "10",
     "kairan.redis_url": "",
+    "kairan.page_cache.entries": "1000",
+    "kairan.page_cache.max_age": "60",
 }
 
 INT_KEYS = (
@@ -74,6 +76,8 @@ INT_KEYS = (
     "kairan.upload.max_bytes",
     "kairan.mail.smtp_port",
     "kairan.search.page_size",
+    "kairan.page_cache.entries",
+    "kairan.page_cache.max_age",
 )
 LIST_KEYS = ("kairan.addons", "kairan.locales", "kairan.dashboard.order")
 

@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+
 def _let_pkg_resources_read_rewritten_modules():
     # pytest loads every module of a distribution that publishes a plugin
     # through its assertion-rewriting importer, which pkg_resources does not

@@ -26,6 +26,7 @@ def demo(env):
     when kairan.env is production.
     """
     from kairan.demo.services import DemoRefused, load_demo
+    from kairan.pagecache.services import bump_generation
 
     if env.settings["kairan.production"]:
         raise click.ClickException("the demo site is never loaded into production "
@@ -34,6 +35,8 @@ def demo(env):
         with env.transaction() as dbsession:
             result = load_demo(dbsession, env.settings)
             indexed = _reindex(dbsession, env.registry) if result.created_nodes else None
+            if result.created_nodes:
+                bump_generation(dbsession)  # running servers drop their cached pages
     except DemoRefused as e:
         raise click.ClickException(str(e)) from e
     if result.created_nodes or result.created_users:

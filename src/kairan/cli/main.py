@@ -141,6 +141,7 @@ def _register_subcommands():
     cli.add_command(ops.audit)
     cli.add_command(ops.mail)
     cli.add_command(ops.search)
+    cli.add_command(ops.cache)
     cli.add_command(addon.addon)
 
 

@@ -1,4 +1,5 @@
-"""Scheduled and by-hand jobs: ``export``, ``audit purge``, ``mail send``, ``search reindex``."""
+"""Scheduled and by-hand jobs: ``export``, ``audit purge``, ``mail send``,
+``search reindex``, ``cache clear``."""
 
 import importlib
 from datetime import timedelta
@@ -7,6 +8,7 @@ import click
 from sqlalchemy import func, select
 
 from kairan.cli.env import pass_env
+from kairan.pagecache.services import bump_generation
 
 
 def _optional(module, name, what):
@@ -97,7 +99,22 @@ def search_reindex(env):
             bar.update(done - bar.pos)
 
         count = reindex_all(dbsession, env.registry, progress=progress)
+        bump_generation(dbsession)  # cached search pages are out of date
     click.echo(f"search index rebuilt: {count} documents")
+
+
+@click.group()
+def cache():
+    """The per-process cache of anonymous pages."""
+
+
+@cache.command("clear")
+@pass_env
+def cache_clear(env):
+    """Make every server process drop its cached pages (after a change made by hand)."""
+    with env.transaction() as dbsession:
+        bump_generation(dbsession)
+    click.echo("cached pages will be rendered again")
 
 
 @click.command()

@@ -24,6 +24,7 @@ CORE_MODEL_MODULES = (
     "kairan.audit.models",
     "kairan.mail.models",
     "kairan.kpi.models",
+    "kairan.pagecache.models",
 )
 
 

@@ -9,9 +9,8 @@ def includeme(config):
     - ``assurance=N`` / ``max_age=S`` view options, ``add_authenticator``,
       ``register_rate_limiter`` and ``add_role`` directives.
     """
-    from pyramid.csrf import CookieCSRFStoragePolicy
-
     from kairan.security.assurance import add_authenticator, assurance_deriver, get_assurance
+    from kairan.security.csrf import VisitorCSRFStoragePolicy
     from kairan.security.permissions import CORE_ROLES, Permission
     from kairan.security.policy import KairanSecurityPolicy, get_user
     from kairan.security.ratelimit import register_rate_limiter
@@ -23,7 +22,7 @@ def includeme(config):
     config.set_security_policy(KairanSecurityPolicy())
     config.set_session_factory(load_session)
     config.set_csrf_storage_policy(
-        CookieCSRFStoragePolicy(
+        VisitorCSRFStoragePolicy(
             cookie_name="__Host-csrf" if production else "kairan_csrf",
             secure=production,
             httponly=True,
