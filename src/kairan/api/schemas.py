@@ -12,8 +12,12 @@ silently applied or ignored, so a client learns at once that it is not
 settable. State changes go through the transition endpoint only.
 """
 
+import base64
+import binascii
+
 import colander
 
+from kairan.content.schemas import Upload
 from kairan.i18n.translation import _
 
 # Keys of a create request beyond the schema's fields.
@@ -47,6 +51,17 @@ def field_schema(node):
         schema = {"type": "boolean"}
     elif isinstance(typ, colander.Integer):
         schema = {"type": "integer"}
+    elif isinstance(typ, Upload):
+        schema = {
+            "type": "object",
+            "properties": {
+                "filename": {"type": "string", "minLength": 1, "maxLength": 255},
+                "data": {"type": "string", "contentEncoding": "base64",
+                         "description": "The file's bytes, base64-encoded."},
+            },
+            "required": ["filename", "data"],
+            "additionalProperties": False,
+        }
     else:
         return None
     schema["title"] = str(node.title)
@@ -89,7 +104,23 @@ def type_schema(info, request=None, partial=False):
     return result
 
 
-JSON_TYPES = {"string": str, "boolean": bool, "integer": int, "null": type(None)}
+JSON_TYPES = {"string": str, "boolean": bool, "integer": int, "null": type(None),
+              "object": dict}
+
+
+def decode_upload(value):
+    """``{"filename", "data"}`` with the data base64-decoded, or None if malformed."""
+    if set(value) != {"filename", "data"}:
+        return None
+    filename, data = value["filename"], value["data"]
+    if not (isinstance(filename, str) and 0 < len(filename) <= 255 and storable_text(filename)):
+        return None
+    if not isinstance(data, str):
+        return None
+    try:
+        return {"filename": filename, "data": base64.b64decode(data, validate=True)}
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _json_type_ok(value, spec):
@@ -154,4 +185,10 @@ def deserialize(schema, fields, body, current=None):
             cstruct[name] = "true" if cstruct[name] else "false"
         elif isinstance(node.typ, colander.Integer) and isinstance(cstruct.get(name), int):
             cstruct[name] = str(cstruct[name])
+        elif isinstance(node.typ, Upload) and isinstance(cstruct.get(name), dict):
+            decoded = decode_upload(cstruct[name])
+            if decoded is None:
+                raise colander.Invalid(node, _("Send the file as an object with a file name "
+                                               "and its bytes in base64."))
+            cstruct[name] = decoded
     return schema.deserialize(cstruct)

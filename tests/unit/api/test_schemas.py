@@ -27,9 +27,20 @@ def test_field_schema_maps_colander_types():
     assert end["type"] == ["string", "null"] and end["format"] == "date-time"
 
 
-def test_uploads_are_not_json_fields():
+def test_uploads_are_json_objects_with_base64_data():
     file_schema = content_schemas.FileSchema().bind(request=None, editing=False)
-    assert "upload" not in schemas.json_fields(file_schema)
+    upload = schemas.json_fields(file_schema)["upload"][1]
+    assert upload["type"] == "object"
+    assert upload["required"] == ["filename", "data"]
+    assert upload["properties"]["data"]["contentEncoding"] == "base64"
+
+
+def test_decode_upload_accepts_only_filename_and_base64_data():
+    assert schemas.decode_upload({"filename": "a.txt", "data": "aGk="}) == {
+        "filename": "a.txt", "data": b"hi"}
+    assert schemas.decode_upload({"filename": "a.txt", "data": "a!"}) is None
+    assert schemas.decode_upload({"filename": "", "data": "aGk="}) is None
+    assert schemas.decode_upload({"filename": "a.txt"}) is None
 
 
 def test_type_schema_create_and_update():
