@@ -4,7 +4,7 @@ import pytest
 
 from kairan.content.models import Folder, Page
 from kairan.db.meta import utcnow
-from kairan.pagecache.middleware import wrap
+from kairan.pagecache.middleware import GenerationReader, wrap
 from kairan.pagecache.services import bump_generation
 from kairan.testing import KairanTestApp
 
@@ -55,3 +55,12 @@ def test_a_generation_bump_is_what_invalidates(cached_app, site, dbsession):
     bump_generation(dbsession)
     dbsession.commit()
     assert "資源ごみの出し方" in cached_app.get("/gomi/").text
+
+
+def test_the_reader_sees_each_committed_bump(registry, dbsession, site):
+    reader = GenerationReader(registry["db_engine"])
+    before = reader()
+    bump_generation(dbsession)
+    dbsession.commit()
+    assert reader() == before + 1
+    assert reader() == before + 1  # the same connection, the same answer

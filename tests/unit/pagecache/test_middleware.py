@@ -4,7 +4,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from webtest import TestApp
 
-from kairan.pagecache.middleware import UNCACHEABLE, PageCache
+from kairan.pagecache.middleware import (
+    UNCACHEABLE,
+    GenerationReader,
+    GenerationUnavailable,
+    PageCache,
+)
 
 
 class Clock:
@@ -48,7 +53,7 @@ class CountingApp:
 
 
 def cached(app, engine, clock=None, **kw):
-    return TestApp(PageCache(app, engine, "kairan_session", "kairan_locale",
+    return TestApp(PageCache(app, GenerationReader(engine), "kairan_session", "kairan_locale",
                              clock=clock or Clock(), **kw))
 
 
@@ -152,3 +157,14 @@ def test_without_the_generation_table_nothing_is_stored(tmp_path):
     client.get("/page/")
     assert app.calls == 2
     engine.dispose()
+
+
+def test_an_unreachable_postgresql_means_no_caching_not_an_error():
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    reader = GenerationReader(engine)
+    with pytest.raises(GenerationUnavailable):
+        reader()
+    app = CountingApp()
+    client = TestApp(PageCache(app, reader, "kairan_session", "kairan_locale"))
+    assert client.get("/page/").text == "render 1"
+    assert client.get("/page/").text == "render 2"
