@@ -2,13 +2,12 @@
 
 import json
 
-from deform import ValidationFailure
 from pyramid.csrf import new_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from kairan.accounts.forms import make_form, validate
+from kairan.accounts.forms import make_form
 from kairan.accounts.passwords import hash_password, verify_password
 from kairan.accounts.providers import personal_data
 from kairan.accounts.schemas import (
@@ -18,7 +17,7 @@ from kairan.accounts.schemas import (
     ProfileSchema,
 )
 from kairan.accounts.services import end_sessions
-from kairan.accounts.views.common import PAGE, end_all_sessions, page
+from kairan.accounts.views.common import PAGE, end_all_sessions, page, submitted
 from kairan.audit.services import audit
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import LOCALE_COOKIE, _
@@ -41,14 +40,10 @@ def profile(request):
     title = _("My account")
     intro = [_("E-mail address: ${email}", mapping={"email": user.email})]
     links = _account_links(request)
-    if request.method != "POST":
-        return page(request, title, intro,
-                    form.render({"display_name": user.display_name, "locale": user.locale}),
-                    links)
-    try:
-        data = validate(request, form)
-    except ValidationFailure as e:
-        return page(request, title, intro, e.render(), links, status=400)
+    data, shown = submitted(request, form, title, intro, links,
+                            {"display_name": user.display_name, "locale": user.locale})
+    if shown is not None:
+        return shown
     changed = sorted(k for k in ("display_name", "locale") if getattr(user, k) != data[k])
     user.display_name = data["display_name"]
     user.locale = data["locale"]
@@ -77,12 +72,9 @@ def change_password(request):
     user = request.user
     form = make_form(request, PasswordChangeSchema(), _("Change my password"), user=user)
     title = _("Change my password")
-    if request.method != "POST":
-        return page(request, title, [], form.render())
-    try:
-        data = validate(request, form)
-    except ValidationFailure as e:
-        return page(request, title, [], e.render(), status=400)
+    data, shown = submitted(request, form, title)
+    if shown is not None:
+        return shown
     if not _current_password_ok(request, user, data["current_password"]):
         audit(request, "password.change", target=f"user:{user.id}", outcome="failure")
         return page(request, title, (),
@@ -111,12 +103,9 @@ def delete_account(request):
                "stays in the audit log for the legally required period."),
              _("You may want to download your data first.")]
     links = [(request.route_path("accounts.download"), _("Download my data (JSON)"))]
-    if request.method != "POST":
-        return page(request, title, intro, form.render(), links)
-    try:
-        data = validate(request, form)
-    except ValidationFailure as e:
-        return page(request, title, intro, e.render(), links, status=400)
+    data, shown = submitted(request, form, title, intro, links)
+    if shown is not None:
+        return shown
     if not _current_password_ok(request, user, data["password"]):
         audit(request, "account.delete", target=f"user:{user.id}", outcome="failure")
         return page(request, title, intro, form.render(), links, status=400,

@@ -1,7 +1,9 @@
 """What the account views share: the page template, mail in the user's language, links."""
 
+from deform import ValidationFailure
 from pyramid.interfaces import ILocalizer
 
+from kairan.accounts.forms import validate
 from kairan.i18n.translation import _
 from kairan.mail.services import queue_mail
 
@@ -65,3 +67,15 @@ def end_all_sessions(request, user_id):
         request.dbsession.flush()
         ended = 1
     return ended + end_sessions(request.dbsession, user_id)
+
+
+def submitted(request, form, title, intro=(), links=(), appstruct=None):
+    """``(data, None)`` for a valid POST, else ``(None, response)``: the form on GET,
+    or the form with its field errors and status 400 on an invalid POST."""
+    if request.method != "POST":
+        rendered = form.render(appstruct) if appstruct is not None else form.render()
+        return None, page(request, title, intro, rendered, links)
+    try:
+        return validate(request, form), None
+    except ValidationFailure as e:
+        return None, page(request, title, intro, e.render(), links, status=400)

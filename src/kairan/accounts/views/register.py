@@ -7,17 +7,16 @@ was never confirmed. Clicking the link shows a page with a button: the GET
 changes nothing (mail scanners open links), the POST activates.
 """
 
-from deform import ValidationFailure
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from kairan.accounts.forms import make_form, validate
+from kairan.accounts.forms import make_form
 from kairan.accounts.models import User
 from kairan.accounts.passwords import hash_password
 from kairan.accounts.schemas import ConfirmSchema, RegisterSchema
 from kairan.accounts.services import consume_token, find_token, issue_token, user_by_email
-from kairan.accounts.views.common import PAGE, absolute_link, page, send_mail
+from kairan.accounts.views.common import PAGE, absolute_link, page, send_mail, submitted
 from kairan.audit.services import audit
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
@@ -53,12 +52,9 @@ def register(request):
     title = _("Create an account")
     intro = [_("With an account you can use the city's online services. We will send you a "
                "mail to confirm your address.")]
-    if request.method != "POST":
-        return page(request, title, intro, form.render())
-    try:
-        data = validate(request, form)
-    except ValidationFailure as e:
-        return page(request, title, intro, e.render(), status=400)
+    data, shown = submitted(request, form, title, intro)
+    if shown is not None:
+        return shown
 
     password_hash = hash_password(data["new_password"])
     existing = user_by_email(request.dbsession, data["email"])

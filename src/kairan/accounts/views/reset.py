@@ -1,11 +1,10 @@
 """Password reset by e-mail: the same answer whether or not the address has an account."""
 
-from deform import ValidationFailure
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from kairan.accounts.forms import make_form, validate
+from kairan.accounts.forms import make_form
 from kairan.accounts.models import User
 from kairan.accounts.passwords import hash_password
 from kairan.accounts.schemas import ResetRequestSchema, ResetSchema
@@ -16,7 +15,14 @@ from kairan.accounts.services import (
     retire_tokens,
     user_by_email,
 )
-from kairan.accounts.views.common import PAGE, absolute_link, end_all_sessions, page, send_mail
+from kairan.accounts.views.common import (
+    PAGE,
+    absolute_link,
+    end_all_sessions,
+    page,
+    send_mail,
+    submitted,
+)
 from kairan.audit.services import audit
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
@@ -34,12 +40,9 @@ def reset_request(request):
     title = _("Forgot your password?")
     intro = [_("Enter the e-mail address of your account. We will send you a link to set a new "
                "password.")]
-    if request.method != "POST":
-        return page(request, title, intro, form.render())
-    try:
-        data = validate(request, form)
-    except ValidationFailure as e:
-        return page(request, title, intro, e.render(), status=400)
+    data, shown = submitted(request, form, title, intro)
+    if shown is not None:
+        return shown
     user = user_by_email(request.dbsession, data["email"])
     if user is not None and user.status in ("active", "pending"):
         retire_tokens(request.dbsession, user.id, "reset")
@@ -66,12 +69,9 @@ def reset(request):
             status=400)
     form = make_form(request, ResetSchema(), _("Save the new password"), user=user)
     title = _("Set a new password")
-    if request.method != "POST":
-        return page(request, title, [], form.render())
-    try:
-        data = validate(request, form)
-    except ValidationFailure as e:
-        return page(request, title, [], e.render(), status=400)
+    data, shown = submitted(request, form, title)
+    if shown is not None:
+        return shown
     if consume_token(request.dbsession, raw, "reset") != user.id:
         return HTTPSeeOther(request.route_url("accounts.reset", token=raw))
     now = utcnow()
