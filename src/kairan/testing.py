@@ -244,3 +244,22 @@ def make_user(dbsession):
         return user
 
     return factory
+
+
+def sign_in_directly(testapp, dbsession, user):
+    """Give ``testapp`` a live session for ``user`` as the sign-in form would, without
+    the form's cost (argon2, rate limits): for tests about what comes after."""
+    from datetime import timedelta
+
+    from kairan.db.meta import utcnow
+    from kairan.security.models import AuthSession
+    from kairan.security.sessions import token_hash
+
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    dbsession.add(AuthSession(id=token_hash(token), user_id=user.id, created=now,
+                              last_seen=now - timedelta(seconds=1),
+                              factors={"pwd": {"level": 1, "at": now.isoformat()}}, data={}))
+    dbsession.commit()
+    testapp.set_cookie("kairan_session", token)
+    return user

@@ -1,14 +1,13 @@
 """Fixtures for the content tests: a small site, signing in without the sign-in form,
 and a request object for calling the content services directly."""
 
-import secrets
-from datetime import timedelta
 
 import pytest
 from pyramid.request import Request, apply_request_extensions
 from pyramid.threadlocal import manager
 
 from kairan.db.meta import utcnow
+from kairan.testing import sign_in_directly
 
 
 @pytest.fixture
@@ -38,19 +37,7 @@ def site(dbsession):
     return {"root": root.id, "guide": guide.id, "welcome": welcome.id, "draft": draft.id}
 
 
-def sign_in(testapp, dbsession, user):
-    """Give ``testapp`` a live session for ``user`` (as the sign-in form would)."""
-    from kairan.security.models import AuthSession
-    from kairan.security.sessions import token_hash
-
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    dbsession.add(AuthSession(id=token_hash(token), user_id=user.id, created=now,
-                              last_seen=now - timedelta(seconds=1),
-                              factors={"pwd": {"level": 1, "at": now.isoformat()}}, data={}))
-    dbsession.commit()
-    testapp.set_cookie("kairan_session", token)
-    return testapp
+sign_in = sign_in_directly
 
 
 @pytest.fixture

@@ -1,24 +1,9 @@
 """Signing in without the sign-in form, shared by the dashboard, export and KPI tests."""
 
-import secrets
-from datetime import timedelta
 
-from kairan.db.meta import utcnow
+from kairan.testing import sign_in_directly
 
-
-def sign_in(testapp, dbsession, user):
-    """Give ``testapp`` a live session for ``user``, as the sign-in form would."""
-    from kairan.security.models import AuthSession
-    from kairan.security.sessions import token_hash
-
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    dbsession.add(AuthSession(id=token_hash(token), user_id=user.id, created=now,
-                              last_seen=now - timedelta(seconds=1),
-                              factors={"pwd": {"level": 1, "at": now.isoformat()}}, data={}))
-    dbsession.commit()
-    testapp.set_cookie("kairan_session", token)
-    return user
+sign_in = sign_in_directly
 
 
 def login_fixture(testapp, dbsession, make_user):
