@@ -21,6 +21,7 @@ CORE_FEATURES = (
     "kairan.export",
     "kairan.kpi",
     "kairan.api",
+    "kairan.demo",
     "kairan.views",
 )
 

@@ -8,11 +8,14 @@ injected into pages to check accessibility.
 
 import json
 import secrets
+import socket
 import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
+
+from tests.conftest import test_addons
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,30 +33,49 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = pytest.mark.browser
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
+def live_port():
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def live_server_settings(tmp_path_factory, live_port):
+    """The settings of the live server; a test package may override this fixture (and
+    add its own keys). The base URL is the real origin (``localhost``, a secure context
+    where WebAuthn works), so links built from it work in the browser."""
+    path = tmp_path_factory.mktemp("browser") / "kairan.sqlite"
+    return {
+        "sqlalchemy.url": f"sqlite:///{path}",
+        "kairan.env": "testing",
+        "kairan.secret": "browser-" + secrets.token_hex(16),
+        "kairan.base_url": f"http://localhost:{live_port}",
+        "kairan.addons": " ".join(test_addons()),
+    }
+
+
+@pytest.fixture(scope="module")
+def live_server(live_server_settings, live_port):
     from waitress.server import create_server
 
     from kairan.config import configure
     from kairan.db import migrate
 
-    path = tmp_path_factory.mktemp("browser") / "kairan.sqlite"
-    settings = {
-        "sqlalchemy.url": f"sqlite:///{path}",
-        "kairan.env": "testing",
-        "kairan.secret": "browser-" + secrets.token_hex(16),
-        "kairan.base_url": "http://127.0.0.1",
-    }
+    settings = dict(live_server_settings)
     migrate.upgrade(dict(settings))
     config = configure(dict(settings), environ={})
     load_demo_site(config)
-    server = create_server(config.make_wsgi_app(), host="127.0.0.1", port=0, threads=4,
-                           clear_untrusted_proxy_headers=True)
+    server = create_server(config.make_wsgi_app(), host="127.0.0.1", port=live_port,
+                           threads=4, clear_untrusted_proxy_headers=True)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    port = server.effective_port
     engine = config.registry["db_engine"]
-    yield LiveServer(f"http://127.0.0.1:{port}", engine)
+    yield LiveServer(f"http://localhost:{live_port}", engine)
     server.close()
     engine.dispose()
 
@@ -61,11 +83,13 @@ def live_server(tmp_path_factory):
 def load_demo_site(config):
     """The demo city (users of every role, pages, news, events), indexed for search."""
     from kairan.content.search.services import reindex_all
-    from kairan.demo.services import load_demo
+    from kairan.demo.services import load_demo, run_demo_loaders
 
     session = Session(bind=config.registry["db_engine"], expire_on_commit=False)
     try:
         load_demo(session, config.registry.settings)
+        session.flush()
+        run_demo_loaders(session, config.registry)
         session.commit()
         reindex_all(session, config.registry)
         session.commit()

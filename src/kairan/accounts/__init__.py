@@ -5,10 +5,13 @@ def includeme(config):
     ``config.add_personal_data_provider(provider)`` adds a section (an
     ``IPersonalDataProvider``) to "download my data"; two with one name fail
     at start-up. The core registers ``account``, ``roles``, ``sessions`` and
-    ``audit``.
+    ``audit``. ``config.add_account_link(name, route_name, title, kind=...)``
+    lists an add-on's page on the account page (``kind="account"``) or on a
+    manager's page about one user (``kind="manage_user"``).
     """
     import os
 
+    from kairan.accounts.links import add_account_link
     from kairan.accounts.providers import CORE_PROVIDERS, add_personal_data_provider
 
     site = "kairan.security.permissions.site_root_factory"
@@ -32,6 +35,7 @@ def includeme(config):
     # assertion-rewriting importer (Kairan is a pytest plugin), asset specs can
     config.add_translation_dirs(os.path.join(os.path.dirname(__file__), "locale"))
     config.add_directive("add_personal_data_provider", add_personal_data_provider)
+    config.add_directive("add_account_link", add_account_link)
     settings = config.get_settings()
     config.register_rate_limiter("accounts.mail", settings["kairan.accounts.mail_limit"],
                                  settings["kairan.accounts.mail_window_seconds"])

@@ -25,7 +25,7 @@ def demo(env):
     Creates only what is missing: running it again changes nothing. Refused
     when kairan.env is production.
     """
-    from kairan.demo.services import DemoRefused, load_demo
+    from kairan.demo.services import DemoRefused, load_demo, run_demo_loaders
     from kairan.pagecache.services import bump_generation
 
     if env.settings["kairan.production"]:
@@ -34,6 +34,8 @@ def demo(env):
     try:
         with env.transaction() as dbsession:
             result = load_demo(dbsession, env.settings)
+            dbsession.flush()
+            extra = run_demo_loaders(dbsession, env.registry)
             indexed = _reindex(dbsession, env.registry) if result.created_nodes else None
             if result.created_nodes:
                 bump_generation(dbsession)  # running servers drop their cached pages
@@ -51,3 +53,5 @@ def demo(env):
     width = max(len(u.email) for u in result.users)
     for user in result.users:
         click.echo(f"  {user.role:<9} {user.email:<{width}}  {user.password}")
+    for line in extra:
+        click.echo(line)

@@ -143,6 +143,21 @@ def _register_subcommands():
     cli.add_command(ops.search)
     cli.add_command(ops.cache)
     cli.add_command(addon.addon)
+    _register_addon_commands()
+
+
+def _register_addon_commands():
+    """Add-ons add commands through the ``kairan.cli`` entry point group, e.g. in
+    setup.cfg: ``kairan.cli = jpki = kairan_stepup.cli:jpki`` (a click command or group).
+    A command is listed whether or not its add-on is enabled in the .ini; it
+    should say so clearly if it needs the add-on's tables."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="kairan.cli"):
+        if entry.name in cli.commands:
+            raise RuntimeError(f"kairan.cli entry point {entry.name!r} ({entry.value}) "
+                               "clashes with an existing command")
+        cli.add_command(entry.load(), entry.name)
 
 
 _register_subcommands()

@@ -35,6 +35,27 @@ DEMO_USERS = (
 )
 
 
+def add_demo_loader(config, loader):
+    """Directive: register an ``IDemoLoader``; two with one name fail at start-up."""
+    from kairan.demo.interfaces import IDemoLoader
+    from kairan.directives import register_named
+
+    register_named(config, loader, IDemoLoader, "kairan.demo_loader", "demo loader", "loader")
+
+
+def run_demo_loaders(dbsession, registry, today=None):
+    """Run every registered add-on loader in order; returns the lines they print."""
+    from kairan.demo.interfaces import IDemoLoader
+
+    today = today or datetime.now(JST).date()
+    loaders = sorted((loader for _name, loader in registry.getUtilitiesFor(IDemoLoader)),
+                     key=lambda loader: (loader.order, loader.name))
+    lines = []
+    for loader in loaders:
+        lines.extend(loader.load(dbsession, registry, today) or ())
+    return lines
+
+
 class DemoRefused(RuntimeError):
     """The demo must never be loaded into a production site."""
 

@@ -6,10 +6,16 @@ def includeme(config):
     - Every unsafe method needs a CSRF token (form field ``csrf_token`` or
       header ``X-CSRF-Token``); the token lives in its own cookie so that an
       anonymous form costs no session row.
-    - ``assurance=N`` / ``max_age=S`` view options, ``add_authenticator``,
+    - ``assurance=N|"action"`` / ``max_age=S`` view options, ``add_authenticator``,
+      ``add_assurance_action``,
       ``register_rate_limiter`` and ``add_role`` directives.
     """
-    from kairan.security.assurance import add_authenticator, assurance_deriver, get_assurance
+    from kairan.security.assurance import (
+        add_assurance_action,
+        add_authenticator,
+        assurance_deriver,
+        get_assurance,
+    )
     from kairan.security.csrf import VisitorCSRFStoragePolicy
     from kairan.security.permissions import CORE_ROLES, Permission
     from kairan.security.policy import KairanSecurityPolicy, get_user
@@ -36,6 +42,7 @@ def includeme(config):
     config.add_request_method(get_assurance, "assurance", reify=True)
     config.add_view_deriver(assurance_deriver)
     config.add_directive("add_authenticator", add_authenticator)
+    config.add_directive("add_assurance_action", add_assurance_action)
     config.add_directive("register_rate_limiter", register_rate_limiter)
     config.add_directive("add_role", add_role)
     for role, title in CORE_ROLES.items():

@@ -6,17 +6,23 @@ level's total and idle limits; when a level lapses the session falls back to
 the level it still holds instead of signing out.
 
 ``@view_config(..., assurance=2, max_age=900)`` asks for level 2, proven at
-most 900 seconds ago. A browser is sent to the step-up page and back; an API
-client gets 401 with ``WWW-Authenticate: Bearer
-error="insufficient_user_authentication", acr_values="aal2"`` (RFC 9470).
+most 900 seconds ago. ``assurance="points.pay"`` names a protected action
+instead: its level is the setting ``kairan.assurance.points.pay`` if an
+operator set one, else the default the add-on declared with
+``config.add_assurance_action("points.pay", 2, _("paying with points"))``.
+A browser is sent to the step-up page and back; an API client gets 401
+with ``WWW-Authenticate: Bearer error="insufficient_user_authentication",
+acr_values="aal2"`` (RFC 9470).
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from pyramid.httpexceptions import HTTPSeeOther, HTTPUnauthorized
+from zope.interface import Interface
 
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
@@ -95,8 +101,12 @@ def wants_json(request) -> bool:
     return accept == "application/json"
 
 
-def insufficient_assurance(request, level, max_age=None):
-    """The response to a request that has not proven ``level`` recently enough."""
+def insufficient_assurance(request, level, max_age=None, action=None):
+    """The response to a request that has not proven ``level`` recently enough.
+
+    ``action`` (a name declared with ``add_assurance_action``) lets the
+    step-up page say in plain words what the resident was doing.
+    """
     if wants_json(request):
         challenge = (
             'Bearer error="insufficient_user_authentication", '
@@ -124,24 +134,84 @@ def insufficient_assurance(request, level, max_age=None):
     if request.user is None:
         return HTTPSeeOther(request.route_url("accounts.login", _query={"came_from": came_from}))
     query = {"level": level, "came_from": came_from}
+    if action is not None:
+        query["action"] = action
     if max_age is not None:
         query["max_age"] = int(max_age)
     return HTTPSeeOther(request.route_url("security.stepup") + "?" + urlencode(query))
 
 
-def assurance_deriver(view, info):
-    level = info.options.get("assurance")
-    if not level:
-        return view
-    level = int(level)
+class IAssuranceAction(Interface):
+    """Marker for the registry's named protected actions (see ``add_assurance_action``)."""
+
+
+@dataclass(frozen=True)
+class AssuranceAction:
+    name: str
+    level: int
+    title: str  # translatable: what the resident is doing ("paying with points")
+
+
+ACTION_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+
+
+def add_assurance_action(config, name, default_level, title):
+    """Directive: declare the protected action ``name`` and the level it needs by default.
+
+    An operator overrides the level with the setting ``kairan.assurance.<name>``
+    (1, 2 or 3). A level outside 1-3 fails at start-up, naming the setting.
+    """
+    if not ACTION_RE.match(name or ""):
+        raise ValueError(f"assurance action {name!r}: use lower-case letters, digits, '_.-'")
+    key = f"kairan.assurance.{name}"
+    raw = config.get_settings().get(key, default_level)
+    try:
+        level = int(raw)
+    except (TypeError, ValueError):
+        level = None
     if level not in LEVELS:
-        raise ValueError(f"assurance must be one of {LEVELS}, not {level}")
+        raise ValueError(f"setting {key} must be 1, 2 or 3, not {raw!r}")
+    action = AssuranceAction(name, level, title)
+
+    def register():
+        config.registry.registerUtility(action, IAssuranceAction, name=name)
+
+    config.action(("kairan.assurance_action", name), register)
+
+
+def assurance_action(registry, name) -> AssuranceAction:
+    """The declared action ``name``; a name nobody declared is a programming error."""
+    action = registry.queryUtility(IAssuranceAction, name=name)
+    if action is None:
+        raise LookupError(f"no assurance action {name!r}: declare it with "
+                          "config.add_assurance_action")
+    return action
+
+
+def required_level(request, name) -> int:
+    """The level the protected action ``name`` needs, as configured."""
+    return assurance_action(request.registry, name).level
+
+
+def assurance_deriver(view, info):
+    wanted = info.options.get("assurance")
+    if not wanted:
+        return view
     max_age = info.options.get("max_age")
+    if isinstance(wanted, str) and not wanted.isdigit():
+        action_name = wanted
+        level = None
+    else:
+        action_name = None
+        level = int(wanted)
+        if level not in LEVELS:
+            raise ValueError(f"assurance must be one of {LEVELS}, not {level}")
 
     def assured_view(context, request):
-        if request.assurance.satisfies(level, max_age):
+        needed = level or required_level(request, action_name)
+        if request.assurance.satisfies(needed, max_age):
             return view(context, request)
-        return insufficient_assurance(request, level, max_age)
+        return insufficient_assurance(request, needed, max_age, action=action_name)
 
     return assured_view
 
@@ -156,6 +226,30 @@ def authenticators_for(request, level):
         if authenticator.level >= level and authenticator.is_available(request):
             found.append(authenticator)
     return sorted(found, key=lambda a: (a.level, a.name))
+
+
+def enrolable_authenticators(request, level):
+    """Authenticators reaching ``level`` that the user has not set up but could."""
+    found = []
+    for _name, authenticator in request.registry.getUtilitiesFor(IAuthenticator):
+        enrol_url = getattr(authenticator, "enrol_url", None)
+        if authenticator.level >= level and enrol_url is not None \
+                and not authenticator.is_available(request):
+            url = enrol_url(request)
+            if url:
+                found.append((authenticator, url))
+    return sorted(found, key=lambda pair: (pair[0].level, pair[0].name))
+
+
+def sign_in_alternatives(request, came_from):
+    """[(authenticator, url)] for factors that sign a visitor in on their own."""
+    found = []
+    for _name, authenticator in request.registry.getUtilitiesFor(IAuthenticator):
+        sign_in_url = getattr(authenticator, "sign_in_url", None)
+        url = sign_in_url(request, came_from) if sign_in_url is not None else None
+        if url:
+            found.append((authenticator, url))
+    return sorted(found, key=lambda pair: (-pair[0].level, pair[0].name))
 
 
 def add_authenticator(config, authenticator):

@@ -23,6 +23,17 @@ class IAuthenticator(Interface):
     def start_url(request, came_from, level):
         """The URL of the page that runs this factor and then returns to ``came_from``."""
 
+    # Optional (looked up with getattr; an authenticator may leave them out):
+    #
+    # def enrol_url(request):
+    #     """Where the signed-in user sets this factor up; shown on the step-up page
+    #     when ``is_available`` is False. None if it cannot be set up by the user."""
+    #
+    # def sign_in_url(request, came_from):
+    #     """A page that signs a visitor in with this factor alone (a passkey, the
+    #     MyNumber card), listed on the sign-in page; None if it cannot. On success
+    #     it calls ``kairan.accounts.views.signin.complete_sign_in``."""
+
 
 class IRateLimiter(Interface):
     """A named counter of attempts per key within a fixed window.

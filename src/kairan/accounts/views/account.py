@@ -8,6 +8,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from kairan.accounts.forms import make_form
+from kairan.accounts.links import account_links
 from kairan.accounts.passwords import hash_password, verify_password
 from kairan.accounts.providers import personal_data
 from kairan.accounts.schemas import (
@@ -28,6 +29,7 @@ from kairan.security.ratelimit import get_rate_limiter
 def _account_links(request):
     return [
         (request.route_path("accounts.password"), _("Change my password")),
+        *account_links(request, "account"),
         (request.route_path("accounts.download"), _("Download my data (JSON)")),
         (request.route_path("accounts.delete"), _("Delete my account")),
     ]

@@ -7,6 +7,7 @@ from pyramid.view import view_config
 from sqlalchemy import func, or_, select
 
 from kairan.accounts.forms import make_form, validate
+from kairan.accounts.links import account_links
 from kairan.accounts.models import User, UserRole
 from kairan.accounts.schemas import ConfirmSchema, UserRolesSchema, UserSearchSchema
 from kairan.accounts.views.common import end_all_sessions
@@ -114,6 +115,8 @@ def _user_page(request, user, roles_html=None, status=None, error=None):
         "status_form": status_form.render() if user.id != request.user.id else None,
         "list_url": request.route_path("accounts.manage_users"),
         "audit_url": request.route_path("audit.list", _query={"actor": user.id}),
+        "extra_links": [(url, translate(title)) for url, title
+                        in account_links(request, "manage_user", user_id=user.id)],
         "error": translate(error) if error else None,
     }
 

@@ -21,15 +21,19 @@ from kairan.accounts.views.common import PAGE, page
 from kairan.audit.services import audit
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
-from kairan.security.assurance import safe_came_from
+from kairan.security.assurance import safe_came_from, sign_in_alternatives
 from kairan.security.ratelimit import get_rate_limiter
 
 BAD_CREDENTIALS = _("The e-mail address or the password is not correct.")
 
 
 def _login_page(request, form_html, alert=None, status=None):
+    # Add-ons' factors that sign in on their own (a passkey, the MyNumber card).
+    came_from = request.params.get("came_from", "")
+    others = [(url, a.title) for a, url in sign_in_alternatives(request, came_from)]
     return page(request, _("Sign in"), (), form_html, alert=alert,
-                links=[(request.route_path("accounts.reset_request"), _("Forgot your password?")),
+                links=[*others,
+                       (request.route_path("accounts.reset_request"), _("Forgot your password?")),
                        (request.route_path("accounts.register"), _("Create an account"))],
                 status=status)
 
@@ -74,10 +78,25 @@ def login(request):
         form_html = form.render({"email": email, "came_from": data["came_from"]})
         return _login_page(request, form_html, BAD_CREDENTIALS, status=400)
 
-    # From here on the password was right, so saying why we refuse reveals nothing.
+    refused = complete_sign_in(request, user, "pwd", 1, password=password)
+    if refused is not None:
+        return refused
+    by_account.clear(request, email)
+    return HTTPSeeOther(safe_came_from(request, data["came_from"]))
+
+
+def complete_sign_in(request, user, factor, level, password=None):
+    """Sign ``user`` in after ``factor`` proved ``level`` (RFC 8176 amr value, 1-3).
+
+    The one place every way of signing in ends: the password form, and an
+    add-on's passkey or MyNumber card page. Returns None when signed in (the
+    caller redirects), or the page that says why not (account pending or
+    disabled: said only once the factor was right, so it reveals nothing).
+    Rotates the session id, renews the CSRF token, records activity, audits.
+    """
     if user.status == "pending":
         audit(request, "login.failure", outcome="denied", actor_id=user.id,
-              detail={"reason": "pending"})
+              detail={"reason": "pending", "factor": factor})
         return page(request, _("Please confirm your e-mail address first"), [
             _("Your account is not active yet. Please open the link in the mail we sent you "
               "when you registered. If you cannot find it, register again with the same "
@@ -85,22 +104,21 @@ def login(request):
         ], status=403)
     if user.status != "active":
         audit(request, "login.failure", outcome="denied", actor_id=user.id,
-              detail={"reason": user.status})
+              detail={"reason": user.status, "factor": factor})
         return page(request, _("This account is disabled"), [
             _("This account has been disabled. Please contact the city office."),
         ], status=403)
-
-    by_account.clear(request, email)
-    if needs_rehash(user.password_hash):
+    if password is not None and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    request.session.sign_in(user.id, "pwd", 1)
+    request.session.sign_in(user.id, factor, level)
     # A token planted before sign-in must not survive it (login CSRF / fixation).
     new_csrf_token(request)
     now = utcnow()
     user.last_login_at = now
     record_activity(request.dbsession, user.id, now)
-    audit(request, "login.success", actor_id=user.id, target=f"user:{user.id}")
-    return HTTPSeeOther(safe_came_from(request, data["came_from"]))
+    audit(request, "login.success", actor_id=user.id, target=f"user:{user.id}",
+          detail={"factor": factor, "level": level})
+    return None
 
 
 @view_config(route_name="accounts.logout", request_method="POST",
