@@ -34,8 +34,12 @@ def install(extras=""):
         sys.exit("Kairan needs Python 3.11 or newer.")
     if not PYTHON.exists():
         run(sys.executable, "-m", "venv", VENV)
+    # A new package in src/, addons/ or themes/ needs a new editable install too.
+    packages = sorted(str(p.relative_to(ROOT)) for root in ("src", "addons", "themes")
+                      for p in (ROOT / root).glob("*/__init__.py"))
     wanted = hashlib.sha256(
-        (ROOT / "setup.cfg").read_bytes() + (ROOT / "pyproject.toml").read_bytes() + extras.encode()
+        (ROOT / "setup.cfg").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+        + (ROOT / "setup.py").read_bytes() + extras.encode() + " ".join(packages).encode()
     ).hexdigest()
     have = STAMP.read_text().split() if STAMP.exists() else []
     if wanted not in have:
