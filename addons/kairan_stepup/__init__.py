@@ -17,6 +17,7 @@ def includeme(config):
     from kairan_stepup.settings import read_settings
 
     read_settings(config)
+    config.add_translation_dirs("kairan_stepup:locale")
     config.add_directive("add_factor_kind", add_factor_kind)
     for part in PARTS:
         config.include(part)
