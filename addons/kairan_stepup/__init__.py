@@ -25,4 +25,5 @@ def includeme(config):
 
 # Each part registers its own routes, views, authenticators and factor kind.
 PARTS = (
+    "kairan_stepup.webauthn",
 )

@@ -5,3 +5,4 @@ Each part keeps its models in its own module; this one only imports them so that
 """
 
 from kairan_stepup.challenges import Challenge  # noqa: F401
+from kairan_stepup.webauthn.models import WebAuthnCredential, WebAuthnUser  # noqa: F401
