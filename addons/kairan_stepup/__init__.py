@@ -25,5 +25,7 @@ def includeme(config):
 
 # Each part registers its own routes, views, authenticators and factor kind.
 PARTS = (
+    "kairan_stepup.totp",
+    "kairan_stepup.account",
     "kairan_stepup.webauthn",
 )
