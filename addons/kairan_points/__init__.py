@@ -1,0 +1,27 @@
+def includeme(config):
+    """The points wallet: a double-entry ledger of integer points in programmes.
+
+    - settings ``kairan.points.*`` (see ``kairan_points.settings``)
+    - protected actions ``points.grant`` (operators' grants, corrections and
+      approvals, level 2) and ``points.pay`` (paying at a shop, level 2)
+    - the ``LedgerConflict`` error is retried by pyramid_retry
+    - routes and views: the resident's wallet (``/points``) and the operators'
+      programmes, grants and approvals (``/manage/points``)
+    - dashboard tile ``points``, exporters ``points_*``, KPIs ``points.*``,
+      the personal data section ``points``
+    - CLI: ``kairan points verify`` and ``kairan points expire`` (setup.cfg)
+    """
+    from pyramid_retry import mark_error_retryable
+
+    from kairan.i18n.translation import _
+    from kairan_points.errors import LedgerConflict
+    from kairan_points.settings import read_settings
+
+    read_settings(config.get_settings())
+    config.add_translation_dirs("kairan_points:locale")
+    # A guarded update that found its row changed has written part of a
+    # transfer: the whole request must roll back and run again.
+    mark_error_retryable(LedgerConflict)
+    config.add_assurance_action("points.grant", 2, _("granting or correcting points"))
+    config.add_assurance_action("points.pay", 2, _("paying with points"))
+    config.include("kairan_points.views")

@@ -1,0 +1,449 @@
+"""The double-entry ledger: ``transfer`` is the only way points move.
+
+How one transfer keeps its promises, on PostgreSQL and SQLite alike:
+
+1. Validate everything that needs no database (amounts, the sum, the key).
+2. Lock the accounts it touches, in ascending id order, so two transfers
+   never wait for each other in a cycle (no deadlocks from ordering).
+   PostgreSQL: ``SELECT ... ORDER BY id FOR UPDATE``. SQLite has no row
+   locks but one writer at a time: a no-op ``UPDATE`` of the same rows
+   takes the database's write lock, so everything read after it is current
+   and stays current until commit (``busy_timeout`` queues the others).
+3. Look up the idempotency key again under the lock: a retry that waited
+   for the first attempt sees its transfer now and returns it.
+4. Check floors (a wallet never below 0, the issuing account never below
+   ``-budget``) and, for a wallet debit, the unexpired lots, first to
+   expire first. A refusal raises ``PointsRefused`` before any write.
+5. Write the transfer, its lines, the new lots and the lot entries, and
+   move the balances with guarded updates. The CHECK constraints (a line
+   is never 0, a balance never below its floor, a lot never below 0) are the
+   database's last word if any of this were ever wrong.
+
+Every lot is only ever touched while its account's row is locked, which is
+what makes the lot arithmetic safe under concurrency.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from numbers import Integral
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from kairan.db.meta import utcnow
+from kairan_points.errors import (
+    BudgetExceeded,
+    IdempotencyConflict,
+    InsufficientPoints,
+    InvalidAmount,
+    LedgerConflict,
+    UnknownAccount,
+)
+from kairan_points.models import (
+    BRIDGE,
+    EXPIRED,
+    ISSUER,
+    WALLET,
+    Account,
+    Line,
+    Lot,
+    LotEntry,
+    Programme,
+    Transfer,
+)
+
+# The largest amount one line may carry: far above any budget a city sets,
+# far below the 2**63 a BIGINT holds, so a sum of many lines cannot overflow.
+LEDGER_MAX = 10**12
+REASON_CODE_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,39}$")
+KEY_MAX = 200
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One requested line: ``amount`` (signed) on ``account_id``.
+
+    ``expires_at``: for a credit to a wallet, when the new lot expires.
+    ``lot_ids``: for a debit from a wallet, spend exactly these lots, in
+    this order (the expiry job); otherwise the unexpired lots that expire
+    first are spent.
+    """
+
+    account_id: int
+    amount: int
+    expires_at: datetime | None = None
+    lot_ids: tuple = ()
+
+
+def check_amount(value, limit=LEDGER_MAX):
+    """``value`` as an int if it is a whole number from 1 to ``limit``; else InvalidAmount.
+
+    bool is refused (True is an int in Python), and so are floats, even
+    whole ones: an amount that arrived as 10.0 was not typed as points.
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise InvalidAmount()
+    value = int(value)
+    if value < 1:
+        raise InvalidAmount()
+    if value > limit:
+        raise InvalidAmount(_over_limit(limit))
+    return value
+
+
+def _over_limit(limit):
+    from kairan.i18n.translation import _
+
+    return _("The amount may be at most ${limit} points.", mapping={"limit": f"{limit:,}"})
+
+
+def request_hash(**values):
+    """A digest of what a transfer asks for, to tell a retry from a reused key."""
+    text = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _validate(postings, reason_code, reason, idempotency_key):
+    if not postings or len(postings) < 2:
+        raise ValueError("a transfer needs at least two lines")
+    seen = set()
+    for posting in postings:
+        if posting.account_id in seen:
+            raise ValueError("one line per account in a transfer")
+        seen.add(posting.account_id)
+        amount = posting.amount
+        if isinstance(amount, bool) or not isinstance(amount, Integral) or amount == 0:
+            raise InvalidAmount()
+        check_amount(abs(int(amount)))
+    if sum(int(p.amount) for p in postings) != 0:
+        raise ValueError("the lines of a transfer must sum to zero")
+    if not REASON_CODE_RE.match(reason_code or ""):
+        raise ValueError(f"reason code {reason_code!r}: lower-case letters, digits, '_.-'")
+    if len(reason or "") > 500:
+        raise ValueError("a reason is at most 500 characters")
+    if not idempotency_key or len(idempotency_key) > KEY_MAX:
+        raise ValueError(f"an idempotency key is 1 to {KEY_MAX} characters")
+
+
+def _existing(dbsession, idempotency_key, digest):
+    found = dbsession.scalars(
+        select(Transfer).where(Transfer.idempotency_key == idempotency_key)
+    ).first()
+    if found is not None and found.request_hash != digest:
+        raise IdempotencyConflict()
+    return found
+
+
+def lock_accounts(dbsession, account_ids):
+    """Lock the rows of ``account_ids`` in ascending id order; return {id: row tuple}."""
+    ids = sorted(set(account_ids))
+    if dbsession.get_bind().dialect.name == "sqlite":
+        # Take SQLite's single write lock now (see the module docstring).
+        dbsession.execute(
+            update(Account).where(Account.id.in_(ids)).values(balance=Account.balance)
+            .execution_options(synchronize_session=False)
+        )
+    query = (
+        select(Account.id, Account.programme_id, Account.kind, Account.balance,
+               Account.min_balance)
+        .where(Account.id.in_(ids))
+        .order_by(Account.id)
+        .with_for_update()
+    )
+    return {row.id: row for row in dbsession.execute(query)}
+
+
+def spendable_lots(dbsession, account_id, now):
+    """[(lot id, remaining)] of unexpired lots, the first to expire first (no expiry last)."""
+    query = (
+        select(Lot.id, Lot.remaining)
+        .where(Lot.account_id == account_id, Lot.remaining > 0,
+               or_(Lot.expires_at.is_(None), Lot.expires_at > now))
+        .order_by(Lot.expires_at.is_(None), Lot.expires_at, Lot.id)
+    )
+    return [(row.id, row.remaining) for row in dbsession.execute(query)]
+
+
+def _chosen_lots(dbsession, account_id, lot_ids):
+    rows = dict(dbsession.execute(
+        select(Lot.id, Lot.remaining).where(Lot.account_id == account_id,
+                                            Lot.id.in_(lot_ids), Lot.remaining > 0)
+    ).all())
+    return [(lot_id, rows[lot_id]) for lot_id in lot_ids if lot_id in rows]
+
+
+def _take(lots, needed):
+    """[(lot id, amount taken)] covering ``needed`` from ``lots`` in order, or None."""
+    taken = []
+    for lot_id, remaining in lots:
+        if needed == 0:
+            break
+        part = min(remaining, needed)
+        taken.append((lot_id, part))
+        needed -= part
+    return taken if needed == 0 else None
+
+
+def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key, reason="",
+             actor_id=None, on_behalf_of=None, related_transfer_id=None, now=None):
+    """Move points: one ``Transfer`` with one line per ``Posting``; return it.
+
+    The same ``idempotency_key`` with the same values returns the first
+    transfer (``transfer.replayed`` is True); with other values it raises
+    ``IdempotencyConflict``. Refusals (``PointsRefused``) leave the
+    transaction untouched; ``LedgerConflict`` means roll back and retry.
+    """
+    now = now or utcnow()
+    _validate(postings, reason_code, reason, idempotency_key)
+    postings = [Posting(p.account_id, int(p.amount), p.expires_at, tuple(p.lot_ids))
+                for p in postings]
+    digest = request_hash(
+        programme=programme_id, reason_code=reason_code, reason=reason or "",
+        actor=actor_id, on_behalf_of=on_behalf_of, related=related_transfer_id,
+        postings=sorted((p.account_id, p.amount,
+                         p.expires_at.isoformat() if p.expires_at else None,
+                         list(p.lot_ids)) for p in postings),
+    )
+    found = _existing(dbsession, idempotency_key, digest)
+    if found is not None:
+        found.replayed = True
+        return found
+
+    accounts = lock_accounts(dbsession, [p.account_id for p in postings])
+    found = _existing(dbsession, idempotency_key, digest)
+    if found is not None:
+        found.replayed = True
+        return found
+    for posting in postings:
+        account = accounts.get(posting.account_id)
+        if account is None or account.programme_id != programme_id:
+            raise UnknownAccount()
+
+    consumed = {}
+    for posting in postings:
+        account = accounts[posting.account_id]
+        if posting.amount > 0:
+            continue
+        if account.min_balance is not None and \
+                account.balance + posting.amount < account.min_balance:
+            raise BudgetExceeded() if account.kind == ISSUER else InsufficientPoints()
+        if account.kind == WALLET:
+            lots = (_chosen_lots(dbsession, account.id, posting.lot_ids) if posting.lot_ids
+                    else spendable_lots(dbsession, account.id, now))
+            taken = _take(lots, -posting.amount)
+            if taken is None:
+                raise InsufficientPoints()
+            consumed[posting.account_id] = taken
+
+    record = Transfer(
+        programme_id=programme_id, reason_code=reason_code, reason=reason or "",
+        actor_id=actor_id, on_behalf_of=on_behalf_of, at=now,
+        idempotency_key=idempotency_key, request_hash=digest,
+        related_transfer_id=related_transfer_id,
+    )
+    dbsession.add(record)
+    dbsession.flush()
+    lines = {p.account_id: Line(transfer_id=record.id, account_id=p.account_id, amount=p.amount)
+             for p in postings}
+    dbsession.add_all(lines.values())
+    dbsession.flush()
+
+    for posting in postings:
+        result = dbsession.execute(
+            update(Account)
+            .where(Account.id == posting.account_id,
+                   or_(Account.min_balance.is_(None),
+                       Account.balance + posting.amount >= Account.min_balance))
+            .values(balance=Account.balance + posting.amount)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise LedgerConflict()
+
+    new_lots = []
+    entries = []
+    for posting in postings:
+        account = accounts[posting.account_id]
+        line = lines[posting.account_id]
+        if account.kind != WALLET:
+            continue
+        if posting.amount > 0:
+            lot = Lot(account_id=account.id, line_id=line.id, amount=posting.amount,
+                      remaining=posting.amount, expires_at=posting.expires_at, created=now)
+            new_lots.append((lot, line))
+            continue
+        for lot_id, part in consumed[posting.account_id]:
+            result = dbsession.execute(
+                update(Lot).where(Lot.id == lot_id, Lot.remaining >= part)
+                .values(remaining=Lot.remaining - part)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise LedgerConflict()
+            entries.append(LotEntry(lot_id=lot_id, line_id=line.id, amount=-part))
+    if new_lots:
+        dbsession.add_all(lot for lot, _line in new_lots)
+        dbsession.flush()
+        entries.extend(LotEntry(lot_id=lot.id, line_id=line.id, amount=lot.amount)
+                       for lot, line in new_lots)
+    dbsession.add_all(entries)
+    dbsession.flush()
+    _expire_cached(dbsession, set(accounts), {lot_id for taken in consumed.values()
+                                             for lot_id, _part in taken})
+    record.replayed = False
+    return record
+
+
+def _expire_cached(dbsession, account_ids, lot_ids):
+    """Objects of the session that the guarded updates above made stale are reloaded."""
+    for obj in list(dbsession.identity_map.values()):
+        if (isinstance(obj, Account) and obj.id in account_ids) or \
+                (isinstance(obj, Lot) and obj.id in lot_ids):
+            dbsession.expire(obj)
+
+
+# -- accounts -------------------------------------------------------------------------
+
+def _insert_ignoring_duplicates(dbsession, values):
+    dialect = dbsession.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    dbsession.execute(module.insert(Account).values(**values).on_conflict_do_nothing())
+
+
+def wallet_account(dbsession, programme_id, user_id, create=True):
+    """The wallet of ``user_id`` in ``programme_id`` (created empty if ``create``), or None."""
+    query = select(Account).where(Account.programme_id == programme_id,
+                                  Account.user_id == user_id, Account.kind == WALLET)
+    account = dbsession.scalars(query).first()
+    if account is None and create:
+        _insert_ignoring_duplicates(dbsession, dict(
+            programme_id=programme_id, kind=WALLET, user_id=user_id, balance=0,
+            min_balance=0, created=utcnow()))
+        account = dbsession.scalars(query).first()
+    return account
+
+
+def merchant_account(dbsession, programme_id, merchant_id, create=True):
+    """The account of merchant ``merchant_id`` in ``programme_id``."""
+    query = select(Account).where(Account.programme_id == programme_id,
+                                  Account.merchant_id == merchant_id)
+    account = dbsession.scalars(query).first()
+    if account is None and create:
+        _insert_ignoring_duplicates(dbsession, dict(
+            programme_id=programme_id, kind="merchant", merchant_id=merchant_id, balance=0,
+            min_balance=0, created=utcnow()))
+        account = dbsession.scalars(query).first()
+    return account
+
+
+def system_account(dbsession, programme_id, kind):
+    """The programme's ``issuer``, ``expired`` or ``bridge`` account."""
+    if kind not in (ISSUER, EXPIRED, BRIDGE):
+        raise ValueError(f"not a system account kind: {kind!r}")
+    return dbsession.scalars(
+        select(Account).where(Account.programme_id == programme_id, Account.kind == kind)
+    ).one()
+
+
+def create_system_accounts(dbsession, programme):
+    now = utcnow()
+    for kind, floor in ((ISSUER, -programme.budget), (EXPIRED, 0), (BRIDGE, None)):
+        dbsession.add(Account(programme_id=programme.id, kind=kind, balance=0,
+                              min_balance=floor, created=now))
+    dbsession.flush()
+
+
+def set_budget(dbsession, programme, budget):
+    """Change the budget; refused (BudgetExceeded) below the points already issued.
+
+    One guarded update of the issuing account's floor: it waits for any
+    grant holding the row and then sees its result, so a grant and a budget
+    cut can never together go past the new budget.
+    """
+    budget = check_amount(budget) if budget else 0
+    result = dbsession.execute(
+        update(Account)
+        .where(Account.programme_id == programme.id, Account.kind == ISSUER,
+               Account.balance >= -budget)
+        .values(min_balance=-budget)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BudgetExceeded()
+    programme.budget = budget
+    _expire_cached(dbsession, {system_account_id(dbsession, programme.id, ISSUER)}, set())
+
+
+def system_account_id(dbsession, programme_id, kind):
+    return dbsession.scalar(select(Account.id).where(Account.programme_id == programme_id,
+                                                     Account.kind == kind))
+
+
+def issued(dbsession, programme_id):
+    """Points the programme has issued, net of corrections: minus its issuing balance."""
+    return -(dbsession.scalar(
+        select(Account.balance).where(Account.programme_id == programme_id,
+                                      Account.kind == ISSUER)) or 0)
+
+
+def spendable_balance(dbsession, account_id, now=None):
+    """The points of a wallet that have not expired (the balance may still hold expired
+    lots until ``kairan points expire`` moves them)."""
+    now = now or utcnow()
+    return dbsession.scalar(
+        select(func.coalesce(func.sum(Lot.remaining), 0))
+        .where(Lot.account_id == account_id, Lot.remaining > 0,
+               or_(Lot.expires_at.is_(None), Lot.expires_at > now))
+    ) or 0
+
+
+# -- expiry -----------------------------------------------------------------------------
+
+def accounts_with_expired_lots(dbsession, now, after_id=0, limit=500):
+    """Ids of wallets holding lots past their expiry, ascending, after ``after_id``."""
+    return list(dbsession.scalars(
+        select(Lot.account_id)
+        .where(Lot.remaining > 0, Lot.expires_at <= now, Lot.account_id > after_id)
+        .group_by(Lot.account_id)
+        .order_by(Lot.account_id)
+        .limit(limit)
+    ))
+
+
+def expire_account(dbsession, account_id, now):
+    """Move the wallet's expired lots to its programme's expired account; return the points.
+
+    Idempotent and safe next to payments: the wallet is locked first, its
+    expired lots read under the lock, and a second run finds none left.
+    """
+    wallet = dbsession.get(Account, account_id)
+    if wallet is None or wallet.kind != WALLET:
+        raise UnknownAccount()
+    expired_id = system_account_id(dbsession, wallet.programme_id, EXPIRED)
+    lock_accounts(dbsession, [account_id, expired_id])
+    lots = dbsession.execute(
+        select(Lot.id, Lot.remaining)
+        .where(Lot.account_id == account_id, Lot.remaining > 0, Lot.expires_at <= now)
+        .order_by(Lot.expires_at, Lot.id)
+    ).all()
+    total = sum(remaining for _id, remaining in lots)
+    if total == 0:
+        return 0
+    lot_ids = tuple(lot_id for lot_id, _r in lots)
+    digest = hashlib.sha256(",".join(map(str, lot_ids)).encode()).hexdigest()[:32]
+    transfer(
+        dbsession, programme_id=wallet.programme_id, reason_code="expire",
+        reason="", now=now,
+        idempotency_key=f"expire:{account_id}:{lot_ids[-1]}:{digest}",
+        postings=[Posting(account_id, -total, lot_ids=lot_ids), Posting(expired_id, total)],
+    )
+    return total
+
+
+def programme_of_account(dbsession, account_id):
+    return dbsession.scalar(select(Programme).join(Account, Account.programme_id == Programme.id)
+                            .where(Account.id == account_id))
+

@@ -1,0 +1,94 @@
+"""Fixtures of the points add-on's tests: a programme, residents, a level-2 operator session.
+
+Tests marked ``postgres_only`` (row locks, killed connections) run on the
+PostgreSQL run of ``db_backend`` and are skipped on the SQLite one.
+"""
+
+import secrets
+from datetime import date, timedelta
+
+import pytest
+
+from kairan.db.meta import utcnow
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    if request.node.get_closest_marker("postgres_only") is None:
+        return
+    if request.getfixturevalue("db_backend") != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks, pg_terminate_backend)")
+
+
+def programme_values(**overrides):
+    values = {
+        "code": "miyagi-2025",
+        "name": "宮城県地域ポイント2025",
+        "name_en": "Miyagi regional points 2025",
+        "spend_from": date(2025, 1, 6),
+        "spend_until": date(2025, 2, 28),
+        "expiry_kind": "fixed",
+        "expires_on": date(2025, 3, 1),
+        "expiry_days": None,
+        "categories": ["supermarket", "drugstore"],
+        "budget": 1_000_000,
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def make_programme(dbsession):
+    """make_programme(**overrides) -> a committed programme (far-future expiry by default)."""
+    from kairan_points.services import create_programme
+
+    counter = {"n": 0}
+
+    def factory(**overrides):
+        counter["n"] += 1
+        overrides.setdefault("code", f"programme-{counter['n']}")
+        overrides.setdefault("spend_from", date.today())
+        overrides.setdefault("spend_until", date.today() + timedelta(days=365))
+        overrides.setdefault("expires_on", date.today() + timedelta(days=400))
+        programme = create_programme(dbsession, programme_values(**overrides))
+        dbsession.commit()
+        return programme
+
+    return factory
+
+
+@pytest.fixture
+def programme(make_programme):
+    return make_programme()
+
+
+def key():
+    return "test:" + secrets.token_hex(8)
+
+
+def sign_in_at_level(testapp, dbsession, user, level=2):
+    """A live session for ``user`` that proved ``level`` just now."""
+    from kairan.security.models import AuthSession
+    from kairan.security.sessions import token_hash
+
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    factors = {"pwd": {"level": 1, "at": now.isoformat()}}
+    if level >= 2:
+        factors["otp"] = {"level": level, "at": now.isoformat()}
+    dbsession.add(AuthSession(id=token_hash(token), user_id=user.id, created=now,
+                              last_seen=now - timedelta(seconds=1), factors=factors, data={}))
+    dbsession.commit()
+    testapp.set_cookie("kairan_session", token)
+    return user
+
+
+def verify_ok(dbsession):
+    """Assert the whole ledger verifies; return the report."""
+    from kairan_points.verify import verify_ledger
+
+    dbsession.rollback()
+    report = verify_ledger(dbsession)
+    assert report.ok, "\n".join(report.lines())
+    dbsession.rollback()
+    return report
