@@ -69,3 +69,26 @@ def audit_actions(dbsession):
     dbsession.expire_all()
     return [(e.action, e.outcome) for e in dbsession.scalars(
         select(AuditEntry).order_by(AuditEntry.id))]
+
+
+TEST_ADDON = "tests.addons.kairan_stepup.functional.stepup_test_addon"
+
+
+def configure_with(kairan_settings, **extra):
+    """A Configurator for kairan_stepup and the test add-on, with ``extra`` settings."""
+    from kairan.config import configure
+
+    addons = " ".join(["kairan_stepup", TEST_ADDON])
+    return configure(dict(kairan_settings, **{"kairan.addons": addons}, **extra), environ={})
+
+
+def browser(config):
+    from kairan.testing import KairanTestApp
+
+    return KairanTestApp(config.make_wsgi_app(), extra_environ={
+        "REMOTE_ADDR": "192.0.2.10", "HTTP_HOST": "localhost"})
+
+
+def touch_key(testapp, came_from="/dashboard"):
+    testapp.get("/test-stepup/key")
+    return testapp.post_form(f"/test-stepup/key?came_from={came_from}", {}, status=303)
