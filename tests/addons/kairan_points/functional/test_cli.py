@@ -1,0 +1,78 @@
+"""``kairan points verify`` and ``kairan points expire`` against the test database."""
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from kairan_points import ledger
+from kairan_points.models import EXPIRED, ISSUER, Account
+from sqlalchemy import text
+
+from kairan.cli.main import cli
+from kairan.db.meta import utcnow
+from tests.addons.kairan_points.conftest import key, verify_ok
+
+
+@pytest.fixture
+def kairan(tmp_path, kairan_settings, app_config, clean_db):
+    ini = tmp_path / "points.ini"
+    ini.write_text("\n".join([
+        "[app:main]", "use = egg:kairan", "kairan.env = testing",
+        f"sqlalchemy.url = {kairan_settings['sqlalchemy.url']}",
+        "kairan.base_url = http://localhost:6543", "kairan.addons = kairan_points", ""]))
+
+    def run(*args, expect=0):
+        result = CliRunner().invoke(cli, ["-c", str(ini), *args], catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        assert "Traceback" not in result.output
+        return result.output
+
+    return run
+
+
+def grant(dbsession, programme, user, amount, expires_at):
+    wallet = ledger.wallet_account(dbsession, programme.id, user.id)
+    issuer = ledger.system_account_id(dbsession, programme.id, ISSUER)
+    ledger.transfer(dbsession, programme_id=programme.id, reason_code="grant",
+                    idempotency_key=key(), now=utcnow() - timedelta(days=10),
+                    postings=[ledger.Posting(issuer, -amount),
+                              ledger.Posting(wallet.id, amount, expires_at=expires_at)])
+    dbsession.commit()
+    return wallet.id
+
+
+def test_verify_passes_on_a_sound_ledger_and_fails_on_a_corrupted_one(
+        kairan, dbsession, engine, programme, make_user):
+    wallet_id = grant(dbsession, programme, make_user(), 40, utcnow() + timedelta(days=3))
+    output = kairan("points", "verify")
+    assert "the ledger is sound" in output
+    assert "FAIL" not in output
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE points_accounts SET balance = balance + 1 "
+                                "WHERE id = :id"), {"id": wallet_id})
+    output = kairan("points", "verify", expect=1)
+    assert "FAIL every balance equals the sum of its lines: 1" in output
+    assert "THE LEDGER HAS DISCREPANCIES" in output
+
+
+def test_expire_moves_expired_lots_once(kairan, dbsession, make_programme, make_user):
+    programme = make_programme()
+    now = utcnow()
+    wallets = [grant(dbsession, programme, make_user(), 10 * (i + 1),
+                     now - timedelta(minutes=1)) for i in range(3)]
+    kept = grant(dbsession, programme, make_user(), 5, now + timedelta(days=1))
+    output = kairan("points", "expire", "--batch", "2")
+    assert "3 wallets hold expired points" in output
+    assert "expired 60 points in 3 wallets" in output
+    assert "expired 0 points in 0 wallets" in kairan("points", "expire")
+    dbsession.expire_all()
+    assert [dbsession.get(Account, w).balance for w in wallets] == [0, 0, 0]
+    assert dbsession.get(Account, kept).balance == 5
+    assert ledger.system_account(dbsession, programme.id, EXPIRED).balance == 60
+    assert "the ledger is sound" in kairan("points", "verify")
+    verify_ok(dbsession)
+
+
+def test_expire_refuses_a_time_without_a_zone(kairan):
+    assert "give a time zone" in kairan("points", "expire", "--at", "2025-03-01T00:00",
+                                        expect=2)
