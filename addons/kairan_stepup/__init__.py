@@ -25,6 +25,8 @@ def includeme(config):
 
 # Each part registers its own routes, views, authenticators and factor kind.
 PARTS = (
+    "kairan_stepup.jpki",
+    "kairan_stepup.oidc",
     "kairan_stepup.totp",
     "kairan_stepup.account",
     "kairan_stepup.webauthn",

@@ -6,11 +6,11 @@ import html
 import re
 
 import pytest
+from kairan_stepup.jpki.models import MyNumberBinding
+from kairan_stepup.jpki.testca import make_test_ca, sign_challenge
 from sqlalchemy import select
 
 from kairan.audit.models import AuditEntry
-from kairan_stepup.jpki.models import MyNumberBinding
-from kairan_stepup.jpki.testca import make_test_ca, sign_challenge
 
 CHALLENGE_RE = re.compile(r'name="challenge"[^>]*>([^<]+)</textarea>')
 
