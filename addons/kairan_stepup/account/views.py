@@ -10,7 +10,7 @@ from kairan.accounts.models import User
 from kairan.accounts.schemas import ConfirmSchema
 from kairan.accounts.services import end_sessions
 from kairan.accounts.views.common import end_all_sessions, localizer_for, send_mail
-from kairan.audit.services import audit
+from kairan.audit.services import audit, audit_now
 from kairan.content.views.common import format_datetime
 from kairan.i18n.translation import _
 from kairan.security.assurance import insufficient_assurance
@@ -219,8 +219,9 @@ def operator_reset(request):
     user = _resident(request)
     translate = request.localizer.translate
     if not _may_reset(request, user):
-        audit(request, "stepup.operator_reset", target=f"user:{user.id}", outcome="denied",
-              detail={"reason": "own or staff account"})
+        # the 403 rolls the request back: the refusal is recorded in its own transaction
+        audit_now(request, "stepup.operator_reset", target=f"user:{user.id}",
+                  outcome="denied", detail={"reason": "own or staff account"})
         raise HTTPForbidden(translate(_("You cannot reset the second factors of your own "
                                         "account or of another staff member's.")))
     kinds = factor_kinds(request.registry)
