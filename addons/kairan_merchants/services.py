@@ -146,8 +146,8 @@ def _mail(request, recipient, locale, subject, body, **mapping):
 
 # -- applications -------------------------------------------------------------
 
-APPLIED_SUBJECT = "Please confirm your shop application (${site})"
-APPLIED_BODY = ("Hello ${name},\n\nwe have received the application of ${shop} to accept the "
+APPLIED_SUBJECT = _("Please confirm your shop application (${site})")
+APPLIED_BODY = _("Hello ${name},\n\nwe have received the application of ${shop} to accept the "
                 "city's points. Please open this link to confirm your e-mail address; the "
                 "application reaches our screening only after that:\n\n${link}\n\n"
                 "Keep this mail: the same link shows the state of your application and any "
@@ -241,17 +241,17 @@ def answer_question(request, application, text):
 
 # -- screening ----------------------------------------------------------------
 
-QUESTION_SUBJECT = "A question about your shop application (${site})"
-QUESTION_BODY = ("Hello ${name},\n\nthank you for applying with ${shop}. Before we can decide, "
+QUESTION_SUBJECT = _("A question about your shop application (${site})")
+QUESTION_BODY = _("Hello ${name},\n\nthank you for applying with ${shop}. Before we can decide, "
                  "we need more information:\n\n${question}\n\nPlease answer on your "
                  "application's page (this link replaces the one in our earlier mails):"
                  "\n\n${link}")
-REJECTED_SUBJECT = "Your shop application was not accepted (${site})"
-REJECTED_BODY = ("Hello ${name},\n\nwe are sorry: the application of ${shop} to accept the "
+REJECTED_SUBJECT = _("Your shop application was not accepted (${site})")
+REJECTED_BODY = _("Hello ${name},\n\nwe are sorry: the application of ${shop} to accept the "
                  "city's points was not accepted, for this reason:\n\n${reason}\n\n"
                  "If you have a question, please contact the city office.")
-APPROVED_SUBJECT = "Your shop is registered (${site})"
-APPROVED_BODY = ("Hello ${name},\n\n${shop} is now registered to accept the city's points. "
+APPROVED_SUBJECT = _("Your shop is registered (${site})")
+APPROVED_BODY = _("Hello ${name},\n\n${shop} is now registered to accept the city's points. "
                  "Your staff account uses this e-mail address. If you have not set a password "
                  "for it yet, set one here:\n\n${reset}\n\nThen sign in and open your shop's "
                  "pages to print the QR code posters:\n\n${link}")
@@ -340,8 +340,8 @@ def approve_application(request, application, note=""):
 
 # -- merchants ----------------------------------------------------------------
 
-STAFF_SUBJECT = "You are now staff of ${shop} (${site})"
-STAFF_BODY = ("Hello ${name},\n\nyou have been added as staff of ${shop}, a shop that accepts "
+STAFF_SUBJECT = _("You are now staff of ${shop} (${site})")
+STAFF_BODY = _("Hello ${name},\n\nyou have been added as staff of ${shop}, a shop that accepts "
               "the city's points. If you have not set a password for this e-mail address "
               "yet, set one here:\n\n${reset}\n\nThen sign in and open the shop's pages:\n\n"
               "${link}")
@@ -402,11 +402,11 @@ def remove_staff(request, merchant, user_id):
           detail={"user_id": user_id})
 
 
-SUSPENDED_SUBJECT = "Your shop is suspended from the city's points (${site})"
-SUSPENDED_BODY = ("Hello,\n\n${shop} cannot take the city's points for now, for this reason:"
+SUSPENDED_SUBJECT = _("Your shop is suspended from the city's points (${site})")
+SUSPENDED_BODY = _("Hello,\n\n${shop} cannot take the city's points for now, for this reason:"
                   "\n\n${reason}\n\nPlease contact the city office.")
-REINSTATED_SUBJECT = "Your shop takes the city's points again (${site})"
-REINSTATED_BODY = "Hello,\n\n${shop} can take the city's points again.\n\n${reason}"
+REINSTATED_SUBJECT = _("Your shop takes the city's points again (${site})")
+REINSTATED_BODY = _("Hello,\n\n${shop} can take the city's points again.\n\n${reason}")
 
 
 def _staff_emails(dbsession, merchant):

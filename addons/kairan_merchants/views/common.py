@@ -65,4 +65,5 @@ def no_store(request):
     request.response.headers["Cache-Control"] = "no-store"
 
 
-__all__ = ["PAGE", "form_renderer", "make_form", "matched_id", "no_store", "page", "tokyo", "validate"]
+__all__ = ["PAGE", "form_renderer", "make_form", "matched_id", "no_store", "page", "tokyo",
+           "validate"]

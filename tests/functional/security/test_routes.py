@@ -20,6 +20,9 @@ PUBLIC_ROUTES = {
     "content.search", "content.news_feed", "content.sitemap",  # published content only
     "api.openapi", "api.search", "api.content",        # the API shows published content
     "__static/", "views.language", "views.health", "views.robots",
+    "merchants.directory", "merchants.shop",           # the public list of active shops
+    "merchants.apply", "merchants.application_status",  # applying needs no account (secret link)
+    "__merchants-static/",                             # the merchants' CSS
 }
 # Tables a GET may write: session bookkeeping (last_seen) and rate-limit counters.
 GET_WRITABLE_TABLES = {"sessions", "rate_limit_hits"}

@@ -3,12 +3,12 @@ of the way: a question and its answer, a rejection, suspension and reinstatement
 
 import re
 
+from kairan_merchants.models import Merchant, MerchantApplication, MerchantStaff
 from sqlalchemy import select
 
 from kairan.accounts.models import User
 from kairan.audit.models import AuditEntry
 from kairan.testing import sign_in_directly
-from kairan_merchants.models import Merchant, MerchantApplication, MerchantStaff
 from tests.addons.kairan_merchants.conftest import decide, link_in, post_application
 
 
