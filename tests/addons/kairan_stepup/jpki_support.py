@@ -36,7 +36,7 @@ def card_settings(registry, test_ca, monkeypatch):
 
 def challenge(testapp, mode, came_from="/dashboard"):
     page = testapp.post_form("/mynumber/card", {"mode": mode, "came_from": came_from})
-    assert page.status_int == 200
+    assert page.status_int == 200, (page.status, page.location)
     return html.unescape(CHALLENGE_RE.search(page.text).group(1)).strip()
 
 
