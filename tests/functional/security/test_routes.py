@@ -23,6 +23,8 @@ PUBLIC_ROUTES = {
     "merchants.directory", "merchants.shop",           # the public list of active shops
     "merchants.apply", "merchants.application_status",  # applying needs no account (secret link)
     "__merchants-static/",                             # the merchants' CSS
+    "stepup.webauthn.signin",                          # signing in with a passkey
+    "__stepup-webauthn-static/",                       # the WebAuthn pages' script
 }
 # Tables a GET may write: session bookkeeping (last_seen) and rate-limit counters.
 GET_WRITABLE_TABLES = {"sessions", "rate_limit_hits"}
