@@ -23,6 +23,7 @@ PUBLIC_ROUTES = {
     "merchants.directory", "merchants.shop",           # the public list of active shops
     "merchants.apply", "merchants.application_status",  # applying needs no account (secret link)
     "__merchants-static/",                             # the merchants' CSS
+    "mynumber", "oidc.callback",                     # signing in with the MyNumber card
     "stepup.webauthn.signin",                          # signing in with a passkey
     "__stepup-webauthn-static/",                       # the WebAuthn pages' script
 }
