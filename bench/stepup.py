@@ -117,10 +117,11 @@ def argon2_verify(bench, runs):
 
 
 def _totp_user(bench):
-    from kairan.db.meta import utcnow
     from kairan_stepup.crypto import encrypt
     from kairan_stepup.totp import services
     from kairan_stepup.totp.models import TotpDevice
+
+    from kairan.db.meta import utcnow
 
     user = bench.make_user()
     seed = services.new_seed()
@@ -135,7 +136,6 @@ def _totp_user(bench):
 @measurement("TOTP verification (service: decrypt, 3 steps, guarded UPDATE, commit)")
 def totp_verify_service(bench, runs):
     import pyotp
-
     from kairan_stepup.totp import services
 
     user, seed = _totp_user(bench)
@@ -161,9 +161,9 @@ def totp_verify_service(bench, runs):
 @measurement("TOTP step-up (POST /stepup/otp: limiters, verify, session rotation, audit)")
 def totp_step_up_request(bench, runs):
     import pyotp
+    from kairan_stepup.totp import services
 
     from kairan.testing import sign_in_directly
-    from kairan_stepup.totp import services
 
     user, seed = _totp_user(bench)
     totp = pyotp.TOTP(seed)
