@@ -186,6 +186,70 @@ def totp_step_up_request(bench, runs):
         services.current_step = real_step
 
 
+def _webauthn_key(bench):
+    """A user with a security key from the tests' software authenticator, and that key."""
+    import json
+
+    sys.path.insert(0, str(ROOT))
+    from kairan.testing import sign_in_directly
+    from tests.addons.kairan_stepup.soft_authenticator import SoftAuthenticator
+
+    user = bench.make_user()
+    key = SoftAuthenticator()
+    browser = bench.browser()
+    with bench.session() as dbsession:
+        sign_in_directly(browser, dbsession, user)
+
+    def post(browser, url, body, status=200):
+        return browser.post(url, json.dumps(body), content_type="application/json",
+                            headers={"X-CSRF-Token": browser.csrf_token()}, status=status)
+
+    options = post(browser, "/webauthn/keys/options", {"nickname": "bench"}).json
+    post(browser, "/webauthn/keys/register", {"credential": key.create(options)})
+    return user, key, post
+
+
+@measurement("WebAuthn assertion verification alone (py_webauthn, ES256)")
+def webauthn_verify_alone(bench, runs):
+    import json
+
+    from webauthn import verify_authentication_response
+
+    _user, key, _post = _webauthn_key(bench)
+    credential = key.credentials[0]
+    challenge = os.urandom(32)
+    from tests.addons.kairan_stepup.soft_authenticator import b64url
+
+    durations = []
+    for _i in range(runs):
+        answer = key.get(json.dumps({"challenge": b64url(challenge), "allowCredentials": []}))
+        durations.append(timed(lambda a=answer: verify_authentication_response(
+            credential=a, expected_challenge=challenge, expected_rp_id="localhost",
+            expected_origin="http://localhost",
+            credential_public_key=credential.cose_public_key(),
+            credential_current_sign_count=credential.sign_count - 1,
+            require_user_verification=True)))
+    return durations
+
+
+@measurement("WebAuthn step-up (POST /webauthn/stepup/verify: challenge, signature, "
+             "sign count, session rotation, audit)")
+def webauthn_step_up_request(bench, runs):
+    from kairan.testing import sign_in_directly
+
+    user, key, post = _webauthn_key(bench)
+    durations = []
+    for _i in range(runs):
+        browser = bench.browser()
+        with bench.session() as dbsession:
+            sign_in_directly(browser, dbsession, user)
+        options = post(browser, "/webauthn/stepup/options", {"kind": "hwk"}).json
+        answer = key.get(options)
+        durations.append(timed(lambda b=browser, a=answer: post(
+            b, "/webauthn/stepup/verify", {"credential": a})))
+    return durations
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
