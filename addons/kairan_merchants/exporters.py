@@ -91,7 +91,7 @@ class BranchesExporter(TableExporter):
     model = MerchantBranch
     order = (MerchantBranch.id,)
     fields = (("id", _("ID")), ("merchant_id", _("Merchant ID")), ("name", _("Shop name")),
-              ("postal_code", _("Postal code")), ("address", _("Address")),
+              ("postal_code", _("Postal code")), ("address", _("Street address")),
               ("area", _("Area")), ("phone", _("Phone number")),
               ("hours", _("Opening hours")), ("qr_version", _("QR code version")),
               ("qr_rotated_at", _("QR code renewed")), ("created", _("Registered")))

@@ -137,7 +137,7 @@ def branch_fields(schema, required):
         widget=deform.widget.TextInputWidget(
             attributes={"autocomplete": "postal-code", "inputmode": "numeric",
                         "maxlength": "10"})))
-    schema.add(text_node(_("Address"), max_length=300, missing=missing, name="address",
+    schema.add(text_node(_("Street address"), max_length=300, missing=missing, name="address",
                          autocomplete="street-address"))
     schema.add(colander.SchemaNode(colander.String(), name="area", title=_("Area"),
                                    missing=missing, widget=area_widget,
