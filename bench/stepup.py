@@ -250,6 +250,67 @@ def webauthn_step_up_request(bench, runs):
     return durations
 
 
+def _jpki_card(bench):
+    """A test CA (made by ``kairan jpki make-test-ca``'s code) set as the trust anchors."""
+    from kairan_stepup.jpki.testca import make_test_ca
+
+    ca = make_test_ca(tempfile.mkdtemp(prefix="kairan-bench-jpki-"))
+    bench.registry.settings["kairan.stepup.jpki.trust_anchors"] = [str(ca.trust_anchors)]
+    bench.registry.settings["kairan.stepup.jpki.crl_files"] = [str(ca.crl)]
+    return ca
+
+
+@measurement("JPKI verification alone (RSA-2048 PKCS#1 v1.5 signature, chain to the "
+             "anchor, CRL lookup)")
+def jpki_verify_alone(bench, runs):
+    from types import SimpleNamespace
+
+    from kairan_stepup.jpki.testca import sign_bytes
+    from kairan_stepup.jpki.verify import verify_card
+
+    cert, key = _jpki_card(bench).user("good")
+    request = SimpleNamespace(registry=bench.registry)
+    durations = []
+    for i in range(runs):
+        message = f"kairan-jpki-v1 origin=http://localhost nonce={i:043d} time=now".encode()
+        signature = sign_bytes(key, message)
+        durations.append(timed(lambda m=message, s=signature: verify_card(request, m, s, cert)))
+    return durations
+
+
+@measurement("JPKI step-up (POST /mynumber/card/verify: challenge, card checks, session "
+             "rotation, audit)")
+def jpki_step_up_request(bench, runs):
+    import html
+    import re
+
+    from kairan_stepup.jpki.models import MyNumberBinding
+    from kairan_stepup.jpki.testca import sign_challenge
+    from kairan_stepup.jpki.verify import binding_subject
+
+    from kairan.db.meta import utcnow
+    from kairan.testing import sign_in_directly
+
+    cert, key = _jpki_card(bench).user("good")
+    user = bench.make_user()
+    with bench.session() as dbsession:
+        dbsession.add(MyNumberBinding(user_id=user.id, provider="jpki",
+                                      subject=binding_subject(cert), created=utcnow()))
+        dbsession.commit()
+    durations = []
+    for _i in range(runs):
+        browser = bench.browser()
+        with bench.session() as dbsession:
+            sign_in_directly(browser, dbsession, user)
+        token = browser.csrf_token()
+        page = browser.post("/mynumber/card", {"mode": "stepup", "csrf_token": token})
+        text = html.unescape(re.search(r'name="challenge"[^>]*>([^<]+)<', page.text)[1])
+        response = sign_challenge(key, cert, text.strip())
+        durations.append(timed(lambda b=browser, r=response, t=token: b.post(
+            "/mynumber/card/verify", {"response": r, "csrf_token": t}, status=303)))
+    return durations
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)

@@ -93,6 +93,8 @@ def parse_challenge(text) -> Challenge:
 
 def _decode_base64(text):
     cleaned = re.sub(r"\s+", "", text or "")
+    if not re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", cleaned):
+        raise CardRefused("malformed", MALFORMED)
     try:
         return base64.b64decode(cleaned, validate=True)
     except (binascii.Error, ValueError):
