@@ -2,22 +2,17 @@
 
 Each part calls ``coerce`` in its ``includeme`` with its own defaults, so a
 key is documented next to the code that reads it. Secrets come from the
-environment (names in ``ENVIRONMENT``), which overrides the .ini.
+environment, which the core's ``kairan.settings.ENVIRONMENT_OVERRIDES`` maps
+(``KAIRAN_STEPUP_KEYS``, ``KAIRAN_STEPUP_OIDC_CLIENT_SECRET``) and which
+overrides the .ini.
 """
 
 import base64
 import hashlib
-import os
 
 from pyramid.settings import asbool, aslist
 
 from kairan.settings import SettingsError
-
-# environment variable -> setting key (read at start-up, like the core's)
-ENVIRONMENT = {
-    "KAIRAN_STEPUP_KEYS": "kairan.stepup.encryption_keys",
-    "KAIRAN_STEPUP_OIDC_CLIENT_SECRET": "kairan.stepup.oidc.client_secret",
-}
 
 DEFAULTS = {
     # Fernet keys (url-safe base64 of 32 bytes), space separated: the first encrypts,
@@ -35,9 +30,6 @@ def coerce(config, defaults, ints=(), lists=(), bools=()):
     for key, value in defaults.items():
         if settings.get(key) in (None, ""):
             settings[key] = value
-    for variable, key in ENVIRONMENT.items():
-        if key in defaults and os.environ.get(variable):
-            settings[key] = os.environ[variable]
     for key in ints:
         settings[key] = int(settings[key])
     for key in lists:

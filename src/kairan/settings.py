@@ -20,6 +20,9 @@ ENVIRONMENT_OVERRIDES = {
     "KAIRAN_REDIS_URL": "kairan.redis_url",
     "KAIRAN_ADDONS": "kairan.addons",
     "KAIRAN_THEME": "kairan.theme",
+    # the built-in add-ons' secrets
+    "KAIRAN_STEPUP_KEYS": "kairan.stepup.encryption_keys",
+    "KAIRAN_STEPUP_OIDC_CLIENT_SECRET": "kairan.stepup.oidc.client_secret",
 }
 
 # Settings that must be set (and not left at an example value) in production.

@@ -85,6 +85,24 @@ def evaluate(settings, factors, previous_seen, now) -> Assurance:
     return Assurance(level=level, proven=proven, amr=sorted(amr))
 
 
+def lapse_idle_factors(settings, factors, idle_for):
+    """The factors with each one lowered to the highest level whose idle limit
+    ``idle_for`` has not exceeded; None if nothing changes.
+
+    Remembering the lapse matters: the idle time is measured from the
+    session's ``last_seen``, which the request that notices the lapse refreshes,
+    so without this the next request would count the old level again.
+    """
+    lowered, changed = {}, False
+    for name, factor in (factors or {}).items():
+        level = factor["level"]
+        while level > 1 and idle_for > level_limits(settings, level)[0]:
+            level -= 1
+        changed = changed or level != factor["level"]
+        lowered[name] = dict(factor, level=level)
+    return lowered if changed else None
+
+
 def get_assurance(request) -> Assurance:
     """Reified as ``request.assurance``."""
     if request.user is None:

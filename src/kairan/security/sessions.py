@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from zope.interface import implementer
 
 from kairan.db.meta import utcnow
+from kairan.security.assurance import lapse_idle_factors
 from kairan.security.models import AuthSession
 
 # last_seen is refreshed at most this often: the idle timers are minutes
@@ -245,6 +246,10 @@ def load_session(request):
     session = DatabaseSession(request, row, token)
     request.session_previous_seen = row.last_seen
     if now - row.last_seen > TOUCH_INTERVAL:
+        # a level whose idle limit passed stays lapsed once last_seen moves on
+        lowered = lapse_idle_factors(settings, row.factors, now - row.last_seen)
+        if lowered is not None:
+            row.factors = lowered
         row.last_seen = now
     return session
 

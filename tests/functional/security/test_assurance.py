@@ -109,6 +109,10 @@ def test_aal2_idle_timeout_is_one_hour(stepup_app, dbsession, make_user):
     assert _stepup_target(stepup_app.get("/test/secret"))["level"] == "2"
     # the session falls back to level 1 instead of signing out
     assert stepup_app.get("/account").status_int == 200
+    # and the lapse is remembered: the requests above refreshed last_seen, yet level 2
+    # does not come back
+    assert _stepup_target(stepup_app.get("/test/secret"))["level"] == "2"
+    assert session_row(dbsession, stepup_app).factors["otp"]["level"] == 1
 
 
 def test_aal2_total_is_24_hours(stepup_app, dbsession, make_user):

@@ -119,7 +119,9 @@ def production_app(db_backend, kairan_settings, app_config, clean_db):
 
     environ = {"KAIRAN_SECRET": secrets.token_urlsafe(48),
                "KAIRAN_DATABASE_URL": kairan_settings["sqlalchemy.url"],
-               "KAIRAN_BASE_URL": "https://kairan.test"}
+               "KAIRAN_BASE_URL": "https://kairan.test",
+               # the step-up add-on keeps its TOTP seeds encrypted with keys of its own
+               "KAIRAN_STEPUP_KEYS": "k1ZpYtdNqrLSmXXsEMrKRdSu3c0mtUf8xdZjgOEv6VA="}
     config = configure(dict(kairan_settings, **{"kairan.env": "production"}), environ=environ)
     yield KairanTestApp(config.make_wsgi_app(),
                         extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "kairan.test",
