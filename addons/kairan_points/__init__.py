@@ -7,7 +7,8 @@ def includeme(config):
     - the ``LedgerConflict`` error is retried by pyramid_retry
     - routes and views: the resident's wallet (``/points``) and the operators'
       programmes, grants and approvals (``/manage/points``)
-    - dashboard tile ``points``, exporters ``points_*``, KPIs ``points.*``,
+    - dashboard tile ``points``, exporters ``points_*``, KPIs ``points.issued``,
+      ``points.spent``,
       the personal data section ``points``
     - CLI: ``kairan points verify`` and ``kairan points expire`` (setup.cfg)
     """
@@ -15,7 +16,11 @@ def includeme(config):
 
     from kairan.i18n.translation import _
     from kairan_points.errors import LedgerConflict
+    from kairan_points.exporters import EXPORTERS
+    from kairan_points.kpis import KPIS
+    from kairan_points.providers import PointsData
     from kairan_points.settings import read_settings
+    from kairan_points.tiles import PointsTile
 
     read_settings(config.get_settings())
     config.add_translation_dirs("kairan_points:locale")
@@ -24,4 +29,10 @@ def includeme(config):
     mark_error_retryable(LedgerConflict)
     config.add_assurance_action("points.grant", 2, _("granting or correcting points"))
     config.add_assurance_action("points.pay", 2, _("paying with points"))
+    config.add_dashboard_tile(PointsTile())
+    for exporter in EXPORTERS:
+        config.add_exporter(exporter)
+    for kpi in KPIS:
+        config.add_kpi(kpi)
+    config.add_personal_data_provider(PointsData())
     config.include("kairan_points.views")

@@ -174,6 +174,7 @@ class GrantOutcome:
 
     transfer: Transfer | None = None
     pending: PendingGrant | None = None
+    replayed: bool = False  # the same request again (a double click, a retry)
 
 
 def request_grant(dbsession, programme, user_id, amount, reason, *, actor_id, idempotency_key,
@@ -182,9 +183,9 @@ def request_grant(dbsession, programme, user_id, amount, reason, *, actor_id, id
     second operator must approve. The same key and values give the same outcome."""
     amount = ledger.check_amount(amount, limit)
     if amount <= threshold:
-        return GrantOutcome(transfer=grant(
-            dbsession, programme, user_id, amount, reason, actor_id=actor_id,
-            idempotency_key=idempotency_key, now=now, limit=limit))
+        record = grant(dbsession, programme, user_id, amount, reason, actor_id=actor_id,
+                       idempotency_key=idempotency_key, now=now, limit=limit)
+        return GrantOutcome(transfer=record, replayed=record.replayed)
     digest = ledger.request_hash(programme=programme.id, user=user_id, amount=amount,
                                  reason=reason, actor=actor_id)
     found = dbsession.scalars(
@@ -192,7 +193,7 @@ def request_grant(dbsession, programme, user_id, amount, reason, *, actor_id, id
     if found is not None:
         if found.request_hash != digest:
             raise IdempotencyConflict()
-        return GrantOutcome(pending=found)
+        return GrantOutcome(pending=found, replayed=True)
     pending = PendingGrant(
         programme_id=programme.id, user_id=user_id, amount=amount, reason=reason,
         requested_by=actor_id, requested_at=now or utcnow(),
