@@ -351,3 +351,16 @@ def test_the_factor_kind_lists_and_removes_bindings(
         assert len(audit_entries(dbsession, "stepup.jpki.remove")) == 1
     finally:
         env["closer"]()
+
+
+def test_linking_another_card_needs_the_level_the_account_already_has(
+        testapp, dbsession, make_user, card_settings, test_ca):
+    user = resident(make_user, testapp, dbsession)
+    bind(dbsession, user, test_ca.user("good")[0])
+    # a password alone must not add a card to an account a card already protects
+    page = testapp.post_form("/mynumber/card", {"mode": "enrol", "came_from": "/account"},
+                             status=303)
+    assert "/stepup?level=3" in page.location
+    text = challenge(testapp, "stepup")
+    answer(testapp, text, test_ca.user("good"))
+    challenge(testapp, "enrol")  # now at level 3: the page is shown
