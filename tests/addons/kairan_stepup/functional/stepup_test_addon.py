@@ -18,7 +18,7 @@ SITE = "kairan.security.permissions.site_root_factory"
 
 @implementer(IAuthenticator)
 class TestKey:
-    name = "hwk"
+    name = "test-hwk"
     level = 3
     title = "Test security key"
     description = "Touch the test key."
@@ -56,7 +56,7 @@ class TestKeyKind:
 
 def key(request):
     if request.method == "POST":
-        return complete_step_up(request, "hwk", 3, request.params.get("came_from"))
+        return complete_step_up(request, "test-hwk", 3, request.params.get("came_from"))
     return Response(f'<form method="post"><input name="csrf_token" '
                     f'value="{get_csrf_token(request)}"></form>')
 

@@ -4,8 +4,6 @@ fall back to level 1, max_age on every request, and an operator's per-action lev
 
 from datetime import timedelta
 
-import pytest
-
 from kairan.security.assurance import assurance_action
 from tests.addons.kairan_stepup.functional.totp_helpers import (
     configure_with,
@@ -62,18 +60,15 @@ def test_level_two_lapses_after_one_hour_idle_and_falls_back_to_level_one(
     assert levels_app.get("/account").status_int == 200  # still signed in
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug, kairan.security.assurance.evaluate: the level-2 idle limit is measured "
-    "from the session's last_seen, which the first request after the lapse refreshes, "
-    "so the second request counts as level 2 again; the lapse must be remembered (e.g. "
-    "lower the factor's recorded level when its idle limit is exceeded)"))
 def test_a_lapsed_level_two_stays_lapsed_on_the_next_requests(
         levels_app, dbsession, make_user, clock):
     signed_in_with_totp(levels_app, dbsession, make_user, clock)
     travel(dbsession, levels_app, idle=timedelta(minutes=61))
     now = levels_app.get("/test-stepup/whoami").json
     assert now["level"] == 1 and now["acr"] == "aal1"
+    # the lapse is remembered after last_seen has moved on
     assert levels_app.get("/test-stepup/whoami").json["level"] == 1
+    assert "/stepup?" in levels_app.get("/test-stepup/action", status=303).location
 
 
 def test_level_two_lapses_after_24_hours_in_total(levels_app, dbsession, make_user, clock):
