@@ -23,6 +23,7 @@ import hmac
 import re
 import secrets
 import time
+import unicodedata
 
 import pyotp
 from sqlalchemy import delete, func, select, update
@@ -72,11 +73,12 @@ def qr_svg(uri, title):
 
 
 def normalise_code(text) -> str | None:
-    """Six digits (spaces and hyphens allowed between them), or None."""
+    """Six ASCII digits (spaces and hyphens allowed between them), or None. Full-width
+    digits, which a Japanese input method often types, are read as ASCII ones."""
     if not isinstance(text, str) or len(text) > 20:
         return None
-    digits = re.sub(r"[\s-]", "", text)
-    return digits if re.fullmatch(rf"\d{{{DIGITS}}}", digits) else None
+    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", text))
+    return digits if re.fullmatch(rf"[0-9]{{{DIGITS}}}", digits) else None
 
 
 def current_step(now: float | None = None) -> int:
@@ -179,7 +181,7 @@ def format_recovery(code: str) -> str:
 def normalise_recovery(text) -> str | None:
     if not isinstance(text, str) or len(text) > 40:
         return None
-    code = re.sub(r"[\s-]", "", text.lower())
+    code = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", text).lower())
     code = code.translate(str.maketrans("oil", "011"))
     if len(code) != RECOVERY_LENGTH or any(c not in RECOVERY_ALPHABET for c in code):
         return None
