@@ -1,7 +1,7 @@
 """kairan_stepup: links between accounts and MyNumber cards
 
 Revision ID: kairan_stepup_0004
-Revises: kairan_stepup_0001
+Revises: kairan_stepup_0003
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from kairan.db.meta import UTCDateTime
 
 revision = "kairan_stepup_0004"
-down_revision = "kairan_stepup_0001"
+down_revision = "kairan_stepup_0003"
 branch_labels = None
 depends_on = None
 
