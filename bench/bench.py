@@ -190,6 +190,10 @@ def prepare_kairan_sqlite():
                   "/healthz", port=port)
 
 
+# a fixed Fernet key for the benchmark's production server (the step-up add-on's seeds)
+STEPUP_KEY = "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMzI="
+
+
 def prepare_kairan_postgres():
     from kairan.testing import create_postgres_database, postgres_available
 
@@ -204,7 +208,8 @@ def prepare_kairan_postgres():
     run([VENV_BIN / "kairan", "-c", setup_ini, "db", "upgrade"])
     run([VENV_BIN / "kairan", "-c", setup_ini, "demo"], stdout=subprocess.DEVNULL)
     env = {"KAIRAN_DATABASE_URL": url, "KAIRAN_SECRET": SECRET,
-           "KAIRAN_BASE_URL": "https://portal.kairan.example.jp"}
+           "KAIRAN_BASE_URL": "https://portal.kairan.example.jp",
+           "KAIRAN_STEPUP_KEYS": STEPUP_KEY}
     return Server("kairan-postgresql",
                   [VENV_BIN / "kairan", "-c", REPO / "etc" / "production.ini", "serve",
                    "--port", port], "/healthz", env=env, port=port)

@@ -68,7 +68,8 @@ class MerchantsDemoLoader:
                 dbsession.add(MerchantStaff(merchant_id=merchant.id, user_id=staff.id,
                                             created=utcnow()))
             lines.append(f"merchant: {name} ({len(branches)} shop(s))")
-        if staff is not None and lines:
+        if staff is not None:
+            # printed on every run, like the core's demo users
             lines.append(f"merchant staff: {STAFF[0]} / {STAFF[2]} ({SHOPS[0][1]})")
         return lines
 
