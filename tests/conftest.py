@@ -30,3 +30,17 @@ test_addons.__test__ = False  # a helper, not a test
 @pytest.fixture(scope="session")
 def kairan_settings(kairan_settings):
     return {**kairan_settings, "kairan.addons": " ".join(test_addons())}
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """One Playwright for the whole run (two would clash): the browser tests of the core
+    and of every add-on share it. The other browser fixtures are in tests/browser/conftest.py."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run 'python3 dev.py test', which installs it")
+    with sync_playwright() as playwright:
+        yield playwright

@@ -112,16 +112,6 @@ class LiveServer:
         return Session(bind=self.engine, expire_on_commit=False)
 
 
-@pytest.fixture(scope="session")
-def playwright_instance():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run 'python3 dev.py test', which installs it")
-    with sync_playwright() as playwright:
-        yield playwright
-
-
 @pytest.fixture
 def browser_context(playwright_instance, tmp_path):
     context = playwright_instance.chromium.launch_persistent_context(

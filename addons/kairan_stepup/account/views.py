@@ -6,10 +6,14 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from kairan.accounts.forms import make_form, validate
-from kairan.accounts.models import User
 from kairan.accounts.schemas import ConfirmSchema
 from kairan.accounts.services import end_sessions
-from kairan.accounts.views.common import end_all_sessions, localizer_for, send_mail
+from kairan.accounts.views.common import (
+    end_all_sessions,
+    localizer_for,
+    send_mail,
+    user_from_route,
+)
 from kairan.audit.services import audit, audit_now
 from kairan.content.views.common import format_datetime
 from kairan.i18n.translation import _
@@ -194,17 +198,6 @@ def sign_out_elsewhere(request):
 
 
 # -- operator-assisted reset ---------------------------------------------------------------
-def _resident(request):
-    try:
-        user_id = int(request.matchdict["user_id"])
-    except ValueError:
-        raise HTTPNotFound() from None
-    user = request.dbsession.get(User, user_id)
-    if user is None:
-        raise HTTPNotFound()
-    return user
-
-
 def _may_reset(request, user):
     """Operators reset residents; a staff account (any role but Member) only a manager."""
     if user.id == request.user.id:
@@ -216,7 +209,7 @@ def _may_reset(request, user):
 @view_config(route_name="stepup.manage_user", renderer=RESET,
              permission=Permission.ACT_FOR_RESIDENT, assurance=2, max_age=FRESH_SECONDS)
 def operator_reset(request):
-    user = _resident(request)
+    user = user_from_route(request)
     translate = request.localizer.translate
     if not _may_reset(request, user):
         # the 403 rolls the request back: the refusal is recorded in its own transaction

@@ -13,11 +13,15 @@ from sqlalchemy import create_engine, text
 
 from kairan.cli.main import cli
 from kairan.testing import create_postgres_database, drop_postgres_database
+from tests.conftest import test_addons
 
 
 def write_ini(path, url, **extra):
+    # the add-ons the rest of the suite enables: their models are loaded in this
+    # process, so `kairan db check` and the table emptying below expect their tables
     lines = ["[app:main]", "use = egg:kairan", "kairan.env = testing", f"sqlalchemy.url = {url}",
-             "kairan.base_url = http://localhost:6543"]
+             "kairan.base_url = http://localhost:6543",
+             "kairan.addons = " + " ".join(test_addons())]
     lines += [f"{key} = {value}" for key, value in extra.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

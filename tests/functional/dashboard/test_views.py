@@ -11,9 +11,26 @@ from kairan.dashboard.services import DashboardTile
 from kairan.db.meta import utcnow
 from kairan.security.permissions import Permission
 
+# the core's own tiles; enabled add-ons register more, which these tests leave aside
+CORE_TILES = {"account", "news"}
+
 
 def tile_order(html):
-    return re.findall(r'<section[^>]* id="tile-([a-z0-9_.-]+)"', html)
+    """The tiles on the page, in order, without those of the enabled add-ons."""
+    found = re.findall(r'<section[^>]* id="tile-([a-z0-9_.-]+)"', html)
+    return [name for name in found if name not in ADDON_TILES]
+
+
+ADDON_TILES = set()
+
+
+@pytest.fixture(autouse=True)
+def addon_tiles(registry):
+    """Names of the tiles the enabled add-ons registered (before a test adds its own)."""
+    names = {name for name, _tile in registry.getUtilitiesFor(IDashboardTile)} - CORE_TILES
+    ADDON_TILES.clear()
+    ADDON_TILES.update(names)
+    return names
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """What the account views share: the page template, mail in the user's language, links."""
 
 from deform import ValidationFailure
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.interfaces import ILocalizer
 
 from kairan.accounts.forms import validate
+from kairan.accounts.models import User
 from kairan.i18n.translation import _
 from kairan.mail.services import queue_mail
 
@@ -23,6 +25,18 @@ def page(request, title, paragraphs=(), form=None, links=(), status=None, alert=
         "links": [(url, translate(label)) for url, label in links],
         "alert": translate(alert) if alert is not None else None,
     }
+
+
+def user_from_route(request, key="user_id"):
+    """The user whose id is in the route's ``key``; 404 if there is none."""
+    try:
+        user_id = int(request.matchdict[key])
+    except ValueError:
+        raise HTTPNotFound() from None
+    user = request.dbsession.get(User, user_id)
+    if user is None:
+        raise HTTPNotFound()
+    return user
 
 
 def absolute_link(request, route_name, **kw):

@@ -2,7 +2,7 @@
 
 import colander
 from deform import ValidationFailure
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import func, or_, select
 
@@ -10,7 +10,7 @@ from kairan.accounts.forms import make_form, validate
 from kairan.accounts.links import account_links
 from kairan.accounts.models import User, UserRole
 from kairan.accounts.schemas import ConfirmSchema, UserRolesSchema, UserSearchSchema
-from kairan.accounts.views.common import end_all_sessions
+from kairan.accounts.views.common import end_all_sessions, user_from_route
 from kairan.audit.services import audit
 from kairan.i18n.translation import _
 from kairan.security.permissions import Permission, Role
@@ -75,17 +75,6 @@ def user_list(request):
     }
 
 
-def _target_user(request):
-    try:
-        user_id = int(request.matchdict["user_id"])
-    except ValueError:
-        raise HTTPNotFound() from None
-    user = request.dbsession.get(User, user_id)
-    if user is None:
-        raise HTTPNotFound()
-    return user
-
-
 def _forms(request, user):
     titles = role_titles(request.registry)
     roles_form = make_form(
@@ -125,14 +114,14 @@ def _user_page(request, user, roles_html=None, status=None, error=None):
              renderer="kairan_theme_default:templates/manage_users/user.pt",
              permission=Permission.MANAGE_USERS)
 def user_detail(request):
-    return _user_page(request, _target_user(request))
+    return _user_page(request, user_from_route(request))
 
 
 @view_config(route_name="accounts.manage_user_roles", request_method="POST",
              renderer="kairan_theme_default:templates/manage_users/user.pt",
              permission=Permission.MANAGE_USERS)
 def user_roles(request):
-    user = _target_user(request)
+    user = user_from_route(request)
     roles_form, _status = _forms(request, user)
     try:
         data = validate(request, roles_form)
@@ -157,7 +146,7 @@ def user_roles(request):
 @view_config(route_name="accounts.manage_user_status", request_method="POST",
              permission=Permission.MANAGE_USERS)
 def user_status(request):
-    user = _target_user(request)
+    user = user_from_route(request)
     if user.id == request.user.id:
         # the form is not offered on one's own page; this guards a hand-made request
         raise HTTPBadRequest(request.localizer.translate(
