@@ -9,12 +9,13 @@ def includeme(config):
       programmes, grants and approvals (``/manage/points``)
     - dashboard tile ``points``, exporters ``points_*``, KPIs ``points.issued``,
       ``points.spent``,
-      the personal data section ``points``
+      the personal data section ``points``, demo programmes (``kairan demo``)
     - CLI: ``kairan points verify`` and ``kairan points expire`` (setup.cfg)
     """
     from pyramid_retry import mark_error_retryable
 
     from kairan.i18n.translation import _
+    from kairan_points.demo import PointsDemoLoader
     from kairan_points.errors import LedgerConflict
     from kairan_points.exporters import EXPORTERS
     from kairan_points.kpis import KPIS
@@ -35,4 +36,5 @@ def includeme(config):
     for kpi in KPIS:
         config.add_kpi(kpi)
     config.add_personal_data_provider(PointsData())
+    config.add_demo_loader(PointsDemoLoader())
     config.include("kairan_points.views")
