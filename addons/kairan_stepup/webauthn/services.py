@@ -19,34 +19,34 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    base64url_to_bytes,
-    parse_authentication_credential_json,
-    parse_client_data_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AttestationConveyancePreference,
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
 from kairan.settings import SettingsError
 from kairan_stepup import challenges
 from kairan_stepup.webauthn.models import WebAuthnCredential, WebAuthnUser
+
+
+class _PyWebAuthn:
+    """py_webauthn, imported on its first use: about 6 MB and 80 modules that a server
+    process answering public pages never needs (peak memory is a target, see bench/)."""
+
+    MODULES = ("webauthn", "webauthn.helpers", "webauthn.helpers.exceptions",
+               "webauthn.helpers.structs")
+
+    def __getattr__(self, name):
+        import importlib
+
+        for module_name in self.MODULES:
+            module = importlib.import_module(module_name)
+            if hasattr(module, name):
+                value = getattr(module, name)
+                setattr(self, name, value)
+                return value
+        raise AttributeError(name)
+
+
+wa = _PyWebAuthn()
 
 PREFIX = "kairan.stepup.webauthn."
 DEFAULTS = {
@@ -69,7 +69,8 @@ NICKNAME_MAX = 60
 
 # What a malformed answer from a browser may raise inside py_webauthn (bad base64,
 # CBOR, JSON shapes): each means "refuse with 400", never a 500.
-MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError, IndexError)
+def malformed():
+    return (wa.WebAuthnException, ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
 def read_settings(config):
@@ -200,10 +201,10 @@ def _descriptor(credential):
     transports = []
     for value in credential.transports or ():
         try:
-            transports.append(AuthenticatorTransport(value))
+            transports.append(wa.AuthenticatorTransport(value))
         except ValueError:
             continue
-    return PublicKeyCredentialDescriptor(id=credential.credential_id,
+    return wa.PublicKeyCredentialDescriptor(id=credential.credential_id,
                                          transports=transports or None)
 
 
@@ -226,7 +227,7 @@ def registration_options(request, user, nickname) -> str:
     handle = user_handle(dbsession, user.id, create=True)
     challenge = challenges.issue(request, PURPOSE_REGISTER, user_id=user.id,
                                  data={"nickname": nickname})
-    options = generate_registration_options(
+    options = wa.generate_registration_options(
         rp_id=rp.id,
         rp_name=rp.name,
         user_id=handle,
@@ -234,21 +235,21 @@ def registration_options(request, user, nickname) -> str:
         user_display_name=user.display_name or user.email,
         challenge=challenge,
         timeout=_timeout_ms(request),
-        attestation=AttestationConveyancePreference.NONE,
+        attestation=wa.AttestationConveyancePreference.NONE,
         # discoverable where the key can, so it also signs in without a password
-        authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.PREFERRED,
-            user_verification=UserVerificationRequirement.PREFERRED,
+        authenticator_selection=wa.AuthenticatorSelectionCriteria(
+            resident_key=wa.ResidentKeyRequirement.PREFERRED,
+            user_verification=wa.UserVerificationRequirement.PREFERRED,
         ),
         exclude_credentials=[_descriptor(c) for c in existing],
     )
-    return options_to_json(options)
+    return wa.options_to_json(options)
 
 
 def _challenge_of(client_data_b64):
     try:
-        return parse_client_data_json(base64url_to_bytes(client_data_b64)).challenge
-    except MALFORMED as e:
+        return wa.parse_client_data_json(wa.base64url_to_bytes(client_data_b64)).challenge
+    except malformed() as e:
         raise WebAuthnRefused("malformed", BAD_ANSWER) from e
 
 
@@ -273,16 +274,16 @@ def finish_registration(request, user, payload) -> WebAuthnCredential:
     settings = request.registry.settings
     rp = relying_party(settings)
     try:
-        credential = parse_registration_credential_json(payload)
+        credential = wa.parse_registration_credential_json(payload)
         client_data = payload["response"]["clientDataJSON"]
-    except MALFORMED as e:
+    except malformed() as e:
         raise WebAuthnRefused("malformed", BAD_ANSWER) from e
     challenge, challenge_row = _consume(request, PURPOSE_REGISTER, client_data, user.id)
     try:
-        verified = verify_registration_response(
+        verified = wa.verify_registration_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.id,
             expected_origin=rp.origin, require_user_presence=True)
-    except MALFORMED as e:
+    except malformed() as e:
         raise WebAuthnRefused(f"invalid: {str(e)[:160]}", NOT_VERIFIED) from e
     if credential_by_raw_id(request.dbsession, verified.credential_id) is not None:
         raise WebAuthnRefused("duplicate", _("This key is already registered."))
@@ -317,14 +318,14 @@ def assertion_options(request, purpose, user=None, credentials=(), user_verifica
     rp = relying_party(request.registry.settings)
     challenge = challenges.issue(request, purpose, user_id=user.id if user else None,
                                  data=data or {})
-    options = generate_authentication_options(
+    options = wa.generate_authentication_options(
         rp_id=rp.id,
         challenge=challenge,
         timeout=_timeout_ms(request),
         allow_credentials=[_descriptor(c) for c in credentials],
-        user_verification=UserVerificationRequirement(user_verification),
+        user_verification=wa.UserVerificationRequirement(user_verification),
     )
-    return options_to_json(options)
+    return wa.options_to_json(options)
 
 
 @dataclass
@@ -348,9 +349,9 @@ def verify_assertion(request, purpose, payload, user=None, require_user_verifica
     settings = request.registry.settings
     rp = relying_party(settings)
     try:
-        credential = parse_authentication_credential_json(payload)
+        credential = wa.parse_authentication_credential_json(payload)
         client_data = payload["response"]["clientDataJSON"]
-    except MALFORMED as e:
+    except malformed() as e:
         raise WebAuthnRefused("malformed", BAD_ANSWER) from e
     challenge, challenge_row = _consume(request, purpose, client_data,
                                         user.id if user else None)
@@ -380,12 +381,12 @@ def _check_assertion(request, settings, rp, credential, challenge, data, user,
     try:
         # Our own sign-count check follows, once the signature is known to be good:
         # a bad signature is a plain failure, a good one with a lower count a clone.
-        verified = verify_authentication_response(
+        verified = wa.verify_authentication_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.id,
             expected_origin=rp.origin, credential_public_key=stored.public_key,
             credential_current_sign_count=0,
             require_user_verification=bool(require_user_verification))
-    except MALFORMED as e:
+    except malformed() as e:
         raise WebAuthnRefused(f"invalid: {str(e)[:160]}", NOT_VERIFIED) from e
     received = verified.new_sign_count
     if received or stored.sign_count:
