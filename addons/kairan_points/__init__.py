@@ -38,3 +38,4 @@ def includeme(config):
     config.add_personal_data_provider(PointsData())
     config.add_demo_loader(PointsDemoLoader())
     config.include("kairan_points.views")
+    config.include("kairan_points.payments")

@@ -266,3 +266,8 @@ def _refuse_bulk_ledger_changes(state):
     table = getattr(state.statement, "table", None)
     if table is not None and table.name in APPEND_ONLY_TABLES:
         raise LedgerImmutable(f"{table.name} rows are never changed or deleted")
+
+
+# The payments' table lives in its sub-package; imported here so that loading this
+# module (migrations, the test database) knows every table of the add-on.
+from kairan_points.payments import models as _payments_models  # noqa: E402,F401

@@ -26,6 +26,7 @@ PUBLIC_ROUTES = {
     "mynumber", "oidc.callback",                     # signing in with the MyNumber card
     "stepup.webauthn.signin",                          # signing in with a passkey
     "__stepup-webauthn-static/",                       # the WebAuthn pages' script
+    "__points-pay-static/",                            # the pay page's QR scanner script
 }
 # Tables a GET may write: session bookkeeping (last_seen) and rate-limit counters.
 GET_WRITABLE_TABLES = {"sessions", "rate_limit_hits"}

@@ -1,0 +1,53 @@
+"""Paying at a shop with points: the resident's pay pages, the shop's payments and refunds.
+
+Settings (defaults below): ``kairan.points.max_payment`` (the most one
+payment may be), ``kairan.points.pay_stepup_above`` (a payment above this
+needs the protected action ``points.pay``), ``kairan.points.refund_days``
+(how long a payment can be refunded). Needs the merchants add-on: without
+its ``IMerchantDirectory`` nothing is registered.
+"""
+
+from kairan.settings import SettingsError
+
+DEFAULTS = {
+    "kairan.points.max_payment": "100000",
+    "kairan.points.pay_stepup_above": "3000",
+    "kairan.points.refund_days": "30",
+}
+
+
+def read_settings(settings):
+    for key, default in DEFAULTS.items():
+        raw = settings.get(key)
+        raw = default if raw in (None, "") else raw
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"setting {key} must be a whole number, not {raw!r}") from None
+        if value < 0:
+            raise SettingsError(f"setting {key} must not be negative, not {value}")
+        settings[key] = value
+    return settings
+
+
+def includeme(config):
+    from kairan.i18n.translation import _
+    from kairan_points.payments.views import merchant_context
+
+    read_settings(config.get_settings())
+    if getattr(config, "add_merchant_page", None) is None:
+        # The merchants add-on is not enabled (or comes later): no shop, no payment.
+        return
+    config.add_translation_dirs("kairan_points:payments/locale")
+    config.add_static_view("points-pay-static", "kairan_points:payments/static")
+    config.add_route("points.pay", "/points/pay")
+    config.add_route("points.pay_confirm", "/points/pay/confirm")
+    config.add_route("points.payment", "/points/payments/{id:\\d+}")
+    config.add_route("points.merchant_payments", "/merchant/{merchant_id:\\d+}/payments",
+                     factory=merchant_context)
+    config.add_route("points.merchant_refund",
+                     "/merchant/{merchant_id:\\d+}/payments/{id:\\d+}/refund",
+                     factory=merchant_context)
+    config.add_merchant_page("points.payments", "points.merchant_payments",
+                             _("Today's payments"))
+    config.scan("kairan_points.payments.views")

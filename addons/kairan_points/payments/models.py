@@ -1,0 +1,42 @@
+"""Payments at shops: one row per payment, linking the ledger transfer to the shop.
+
+The points themselves move only in the ledger (a ``payment`` transfer from
+the resident's wallet to the merchant's account); this row adds what the
+shop and the resident need: the branch, a short receipt code, and how much
+was refunded. ``refunded`` never exceeds ``amount`` (CHECK constraint, and
+the refund is a guarded ``UPDATE ... WHERE refunded + n <= amount``).
+"""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kairan.db.meta import Base, UTCDateTime, utcnow
+from kairan_points.models import BigId
+
+
+class Payment(Base):
+    """A resident paid ``amount`` points of ``programme_id`` at ``merchant_id``."""
+
+    __tablename__ = "points_payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded >= 0 AND refunded <= amount", name="refunded_in_range"),
+        Index("ix_points_payments_merchant_id_created", "merchant_id", "created"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(BigId, ForeignKey("points_transfers.id"),
+                                             unique=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("points_programmes.id"))
+    # The merchants add-on's ids; no foreign key: that add-on may be disabled.
+    merchant_id: Mapped[int] = mapped_column(Integer)
+    branch_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    amount: Mapped[int] = mapped_column(BigInteger)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    receipt_code: Mapped[str] = mapped_column(String(8), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

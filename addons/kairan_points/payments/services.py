@@ -1,0 +1,187 @@
+"""Paying at a shop and refunds: checks, then one ledger transfer, then the payment row.
+
+A payment moves points from the resident's wallet to the merchant's account
+in the programme through ``ledger.transfer`` (reason ``payment``); a refund
+moves them back (reason ``refund``, ``related_transfer_id`` = the payment's
+transfer) as a new lot with the programme's expiry rule. Every refusal is a
+``PointsRefused`` raised before anything is written.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from kairan.db.meta import utcnow
+from kairan.i18n.translation import _
+from kairan_points import ledger
+from kairan_points.errors import IdempotencyConflict, InsufficientPoints, PointsRefused
+from kairan_points.models import Programme
+from kairan_points.payments.models import Payment
+from kairan_points.services import expiry_for, tokyo_date, tokyo_midnight
+
+# No 0/O, 1/I/L: a receipt code read aloud or from a screen is never misread.
+RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+RECEIPT_LENGTH = 6
+
+
+class PaymentRefused(PointsRefused):
+    message = _("The payment was refused.")
+
+
+class RefundRefused(PointsRefused):
+    message = _("The refund was refused.")
+
+
+def receipt_code():
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _i in range(RECEIPT_LENGTH))
+
+
+def eligible_programmes(dbsession, merchant, now=None):
+    """The programmes the merchant takes (its programme codes, its category allowed)."""
+    rows = dbsession.scalars(select(Programme).where(Programme.code.in_(merchant.programmes))
+                             .order_by(Programme.id))
+    return [p for p in rows if not p.categories or merchant.category in p.categories]
+
+
+def check_payable(scan, programme, now):
+    """Refuse (PaymentRefused) a payment the shop or the programme does not allow."""
+    if scan is None:
+        raise PaymentRefused(_("This code is not a shop's code of this site, or it is no "
+                               "longer valid."))
+    merchant = scan.merchant
+    if not scan.can_take_payments or merchant.status != "active":
+        raise PaymentRefused(_("This shop cannot take payments at the moment."))
+    if programme is None or programme.code not in merchant.programmes:
+        raise PaymentRefused(_("This shop does not take the points of this programme."))
+    if programme.categories and merchant.category not in programme.categories:
+        raise PaymentRefused(_("The points of this programme cannot be spent at this kind "
+                               "of shop."))
+    today = tokyo_date(now)
+    if not programme.spend_from <= today <= programme.spend_until:
+        raise PaymentRefused(
+            _("The points of this programme can be spent from ${start} to ${end}.",
+              mapping={"start": f"{programme.spend_from:%Y-%m-%d}",
+                       "end": f"{programme.spend_until:%Y-%m-%d}"}))
+
+
+def check_balance(dbsession, programme, user_id, amount, now):
+    """The resident's wallet if it can spend ``amount`` now; else InsufficientPoints (the
+    ledger checks again under the lock: this is for a clear message)."""
+    wallet = ledger.wallet_account(dbsession, programme.id, user_id, create=False)
+    if wallet is None:
+        raise InsufficientPoints()
+    spendable = ledger.spendable_balance(dbsession, wallet.id, now)
+    if spendable < amount <= wallet.balance:
+        raise InsufficientPoints(_("Some of your points have expired: ${points} points can "
+                                   "still be spent.", mapping={"points": f"{spendable:,}"}))
+    if amount > spendable:
+        raise InsufficientPoints()
+    return wallet
+
+
+@dataclass
+class PaymentOutcome:
+    payment: Payment
+    replayed: bool
+
+
+def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_payment,
+        now=None):
+    """The resident ``user_id`` pays ``amount`` points of ``programme`` at the scanned shop.
+
+    The same ``idempotency_key`` (per resident) gives the first payment again
+    (``replayed``); with other values it is refused (409).
+    """
+    now = now or utcnow()
+    if not isinstance(idempotency_key, str) or not 16 <= len(idempotency_key) <= 100:
+        raise PaymentRefused(_("The form has expired; please start again."))
+    key = f"pay:{user_id}:{idempotency_key}"
+    found = dbsession.scalars(select(Payment).join(
+        ledger.Transfer, ledger.Transfer.id == Payment.transfer_id)
+        .where(ledger.Transfer.idempotency_key == key)).first()
+    if found is not None:
+        if scan is None or (found.branch_id, found.programme_id, found.amount) != \
+                (scan.branch.id, getattr(programme, "id", None), amount):
+            raise IdempotencyConflict()
+        return PaymentOutcome(found, True)
+    check_payable(scan, programme, now)
+    amount = ledger.check_amount(amount, max_payment)
+    wallet = check_balance(dbsession, programme, user_id, amount, now)
+    till = ledger.merchant_account(dbsession, programme.id, scan.merchant.id)
+    record = ledger.transfer(
+        dbsession, programme_id=programme.id, reason_code="payment",
+        reason=scan.merchant.name[:200], actor_id=user_id, idempotency_key=key, now=now,
+        postings=[ledger.Posting(wallet.id, -amount), ledger.Posting(till.id, amount)],
+    )
+    if record.replayed:
+        payment = dbsession.scalars(select(Payment).where(Payment.transfer_id == record.id)).one()
+        return PaymentOutcome(payment, True)
+    payment = Payment(transfer_id=record.id, programme_id=programme.id,
+                      merchant_id=scan.merchant.id, branch_id=scan.branch.id, user_id=user_id,
+                      amount=amount, refunded=0, receipt_code=receipt_code(), created=now)
+    dbsession.add(payment)
+    dbsession.flush()
+    return PaymentOutcome(payment, False)
+
+
+def payment_of_user(dbsession, payment_id, user_id):
+    return dbsession.scalars(select(Payment).where(Payment.id == payment_id,
+                                                   Payment.user_id == user_id)).first()
+
+
+def payment_of_merchant(dbsession, payment_id, merchant_id):
+    return dbsession.scalars(select(Payment).where(Payment.id == payment_id,
+                                                   Payment.merchant_id == merchant_id)).first()
+
+
+def payments_of_day(dbsession, merchant_id, day):
+    """The merchant's payments on the JST date ``day``, newest first."""
+    start = tokyo_midnight(day)
+    return list(dbsession.scalars(
+        select(Payment).where(Payment.merchant_id == merchant_id, Payment.created >= start,
+                              Payment.created < start + timedelta(days=1))
+        .order_by(Payment.created.desc(), Payment.id.desc())))
+
+
+def refund(dbsession, *, payment, amount, actor_id, idempotency_key, refund_days, now=None):
+    """Give ``amount`` points of ``payment`` back to the resident's wallet; return the transfer.
+
+    Refused after ``refund_days`` days, or past what is left to refund. The
+    guarded update of ``refunded`` is taken before the ledger moves anything,
+    so two concurrent refunds can never together pass the payment's amount.
+    """
+    now = now or utcnow()
+    key = f"refund:{payment.id}:{idempotency_key}"
+    if not isinstance(idempotency_key, str) or not 16 <= len(idempotency_key) <= 100:
+        raise RefundRefused(_("The form has expired; please start again."))
+    previous = dbsession.scalars(select(ledger.Transfer)
+                                 .where(ledger.Transfer.idempotency_key == key)).first()
+    if previous is not None:
+        previous.replayed = True
+        return previous
+    if now - payment.created > timedelta(days=refund_days):
+        raise RefundRefused(_("A payment can be refunded within ${days} days.",
+                              mapping={"days": refund_days}))
+    amount = ledger.check_amount(amount, payment.amount)
+    if payment.user_id is None:
+        raise RefundRefused(_("The resident's account no longer exists."))
+    result = dbsession.execute(
+        update(Payment).where(Payment.id == payment.id,
+                              Payment.refunded + amount <= Payment.amount)
+        .values(refunded=Payment.refunded + amount)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise RefundRefused(_("This is more than what is left to refund of the payment."))
+    dbsession.expire(payment)
+    programme = dbsession.get(Programme, payment.programme_id)
+    wallet = ledger.wallet_account(dbsession, programme.id, payment.user_id)
+    till = ledger.merchant_account(dbsession, programme.id, payment.merchant_id)
+    return ledger.transfer(
+        dbsession, programme_id=programme.id, reason_code="refund", reason="",
+        actor_id=actor_id, idempotency_key=key, now=now,
+        related_transfer_id=payment.transfer_id,
+        postings=[ledger.Posting(till.id, -amount),
+                  ledger.Posting(wallet.id, amount, expires_at=expiry_for(programme, now))],
+    )

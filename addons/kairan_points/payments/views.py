@@ -1,0 +1,269 @@
+"""Paying at a shop (residents) and the shop's payments and refunds (its staff).
+
+Resident: ``/points/pay`` (type or scan the shop's code; choose the programme
+and the amount) → ``/points/pay/confirm`` (GET shows what will happen, and asks
+for a step-up above ``kairan.points.pay_stepup_above`` before the button is
+even shown; POST pays, checking everything again) → ``/points/payments/{id}``
+(the receipt, 404 for anyone but the payer).
+
+Staff: ``/merchant/{merchant_id}/payments`` lists today's payments (JST),
+refreshing itself; a refund is a POST on one payment of that merchant only.
+"""
+
+import secrets
+
+from kairan_merchants.interfaces import MERCHANT_PERMISSION, IMerchantDirectory
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+
+from kairan.audit.services import audit, audit_now
+from kairan.db.meta import utcnow
+from kairan.i18n.translation import _
+from kairan.security.assurance import insufficient_assurance, required_level
+from kairan.security.permissions import Permission
+from kairan_points import ledger
+from kairan_points.errors import PointsRefused
+from kairan_points.models import Programme
+from kairan_points.payments import services
+from kairan_points.services import TOKYO, tokyo_date
+from kairan_points.views import matched_id
+
+PAY = "kairan_points:templates/payments/pay.pt"
+RECEIPT = "kairan_points:templates/payments/receipt.pt"
+MERCHANT = "kairan_points:templates/payments/merchant.pt"
+MAX_CODE = 500
+
+
+def _settings(request):
+    return request.registry.settings
+
+
+def _directory(request):
+    return request.registry.getUtility(IMerchantDirectory)
+
+
+def _tokyo(when):
+    return when.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+
+
+def merchant_context(request):
+    return _directory(request).context_for(request, int(request.matchdict["merchant_id"][:12]))
+
+
+def _scan(request, code):
+    if not code or len(code) > MAX_CODE:
+        return None
+    return _directory(request).verify_payload(request, code.strip())
+
+
+def _amount(raw):
+    """The typed amount as an int, or the raw text (``check_amount`` refuses it)."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 13 else raw
+
+
+def _wallet_choices(request, scan, now):
+    locale = request.localizer.locale_name
+    choices = []
+    for programme in services.eligible_programmes(request.dbsession, scan.merchant):
+        wallet = ledger.wallet_account(request.dbsession, programme.id, request.user.id,
+                                       create=False)
+        spendable = ledger.spendable_balance(request.dbsession, wallet.id, now) if wallet else 0
+        choices.append({"id": programme.id, "name": programme.localized_name(locale),
+                        "spendable": f"{spendable:,}"})
+    return choices
+
+
+def _shop(request, scan):
+    locale = request.localizer.locale_name
+    merchant = scan.merchant
+    name = merchant.name_en if locale == "en" and merchant.name_en else merchant.name
+    return {"name": name, "branch": scan.branch.name}
+
+
+def _pay_page(request, *, stage, alert=None, status=None, **values):
+    translate = request.localizer.translate
+    if status is not None:
+        request.response.status_int = status
+    request.response.headers["Cache-Control"] = "no-store"
+    return {"page_title": translate(_("Pay with points")), "stage": stage,
+            "alert": translate(alert) if alert is not None else None,
+            "pay_url": request.route_path("points.pay"),
+            "confirm_url": request.route_path("points.pay_confirm"),
+            "script_url": request.static_path("kairan_points:payments/static/scan.js"),
+            **values}
+
+
+@view_config(route_name="points.pay", renderer=PAY, permission=Permission.MEMBER,
+             request_method="GET")
+def pay_start(request):
+    code = request.GET.get("code", "")
+    if not code:
+        return _pay_page(request, stage="code", code="")
+    scan = _scan(request, code)
+    try:
+        if scan is None:
+            services.check_payable(None, None, utcnow())
+        if not scan.can_take_payments:
+            services.check_payable(scan, None, utcnow())
+    except PointsRefused as error:
+        return _pay_page(request, stage="code", code=code, alert=error.message, status=400)
+    return _pay_page(request, stage="amount", code=code, shop=_shop(request, scan),
+                     choices=_wallet_choices(request, scan, utcnow()),
+                     max_payment=f"{_settings(request)['kairan.points.max_payment']:,}")
+
+
+def _checked(request, params, now):
+    """(scan, programme, amount) of the request, every refusal checked; PointsRefused."""
+    scan = _scan(request, params.get("code", ""))
+    raw = params.get("programme", "")
+    programme = (request.dbsession.get(Programme, int(raw))
+                 if raw.isdigit() and len(raw) < 10 else None)
+    services.check_payable(scan, programme, now)
+    amount = ledger.check_amount(_amount(params.get("amount")),
+                                 _settings(request)["kairan.points.max_payment"])
+    services.check_balance(request.dbsession, programme, request.user.id, amount, now)
+    return scan, programme, amount
+
+
+def _needs_step_up(request, amount):
+    if amount <= _settings(request)["kairan.points.pay_stepup_above"]:
+        return None
+    level = required_level(request, "points.pay")
+    if request.assurance.satisfies(level):
+        return None
+    return insufficient_assurance(request, level, action="points.pay")
+
+
+def _refused(request, params, error):
+    code = params.get("code", "")
+    scan = _scan(request, code)
+    if scan is None or not scan.can_take_payments:
+        return _pay_page(request, stage="code", code=code, alert=error.message,
+                         status=error.status)
+    return _pay_page(request, stage="amount", code=code, shop=_shop(request, scan),
+                     choices=_wallet_choices(request, scan, utcnow()), alert=error.message,
+                     status=error.status,
+                     max_payment=f"{_settings(request)['kairan.points.max_payment']:,}")
+
+
+@view_config(route_name="points.pay_confirm", renderer=PAY, permission=Permission.MEMBER,
+             request_method="GET")
+def pay_confirm(request):
+    try:
+        scan, programme, amount = _checked(request, request.GET, utcnow())
+    except PointsRefused as error:
+        return _refused(request, request.GET, error)
+    step_up = _needs_step_up(request, amount)
+    if step_up is not None:
+        return step_up
+    return _pay_page(request, stage="confirm", code=request.GET["code"],
+                     shop=_shop(request, scan), programme_id=programme.id,
+                     programme=programme.localized_name(request.localizer.locale_name),
+                     amount=amount, amount_text=f"{amount:,}",
+                     key=secrets.token_urlsafe(24))
+
+
+@view_config(route_name="points.pay_confirm", renderer=PAY, permission=Permission.MEMBER,
+             request_method="POST")
+def pay_submit(request):
+    now = utcnow()
+    params = request.POST
+    try:
+        scan, programme, amount = _checked(request, params, now)
+        step_up = _needs_step_up(request, amount)
+        if step_up is not None:
+            return step_up
+        outcome = services.pay(
+            request.dbsession, user_id=request.user.id, scan=scan, programme=programme,
+            amount=amount, idempotency_key=params.get("idempotency_key", ""),
+            max_payment=_settings(request)["kairan.points.max_payment"], now=now)
+    except PointsRefused as error:
+        request.tm.doom()
+        audit_now(request, "points.payment", outcome="refused",
+                  detail={"reason": type(error).__name__})
+        return _refused(request, params, error)
+    payment = outcome.payment
+    if not outcome.replayed:
+        audit(request, "points.payment", target=f"points-payment:{payment.id}",
+              detail={"merchant": payment.merchant_id, "amount": payment.amount})
+    return HTTPSeeOther(request.route_url("points.payment", id=payment.id))
+
+
+@view_config(route_name="points.payment", renderer=RECEIPT, permission=Permission.MEMBER,
+             request_method="GET")
+def receipt(request):
+    payment = services.payment_of_user(request.dbsession, matched_id(request),
+                                       request.user.id)
+    if payment is None:
+        raise HTTPNotFound()
+    merchant = _directory(request).get_merchant(request, payment.merchant_id)
+    branch = _directory(request).get_branch(request, payment.branch_id)
+    programme = request.dbsession.get(Programme, payment.programme_id)
+    locale = request.localizer.locale_name
+    request.response.headers["Cache-Control"] = "no-store"
+    return {"page_title": request.localizer.translate(_("Payment receipt")),
+            "receipt": payment.receipt_code, "amount": f"{payment.amount:,}",
+            "refunded": f"{payment.refunded:,}" if payment.refunded else None,
+            "shop": merchant.name if merchant else "", "branch": branch.name if branch else "",
+            "programme": programme.localized_name(locale), "at": _tokyo(payment.created),
+            "wallet_url": request.route_path("points.wallet")}
+
+
+def _merchant_or_404(context):
+    if getattr(context, "merchant", None) is None:
+        raise HTTPNotFound()
+    return context.merchant
+
+
+@view_config(route_name="points.merchant_payments", renderer=MERCHANT,
+             permission=MERCHANT_PERMISSION, request_method="GET")
+def merchant_payments(request, alert=None, status=None):
+    merchant = _merchant_or_404(request.context)
+    directory = _directory(request)
+    branches = {b.id: b.name for b in directory.branches_of(request, merchant.id)}
+    now = utcnow()
+    refund_days = _settings(request)["kairan.points.refund_days"]
+    rows = [{
+        "id": p.id, "at": _tokyo(p.created), "receipt": p.receipt_code,
+        "amount": f"{p.amount:,}", "refunded": f"{p.refunded:,}",
+        "left": p.amount - p.refunded, "branch": branches.get(p.branch_id, ""),
+        "refund_url": request.route_path("points.merchant_refund", merchant_id=merchant.id,
+                                         id=p.id),
+    } for p in services.payments_of_day(request.dbsession, merchant.id, tokyo_date(now))]
+    total = sum(p for p in (int(r["amount"].replace(",", "")) - int(
+        r["refunded"].replace(",", "")) for r in rows))
+    if status is not None:
+        request.response.status_int = status
+    request.response.headers["Cache-Control"] = "no-store"
+    return {"page_title": request.localizer.translate(_("Today's payments")),
+            "merchant_name": merchant.name, "payments": rows, "total": f"{total:,}",
+            "today": f"{tokyo_date(now):%Y-%m-%d}", "refund_days": refund_days,
+            "refresh": 0 if alert else 10, "key": secrets.token_urlsafe(24),
+            "alert": request.localizer.translate(alert) if alert is not None else None,
+            "self_url": request.route_path("points.merchant_payments",
+                                           merchant_id=merchant.id)}
+
+
+@view_config(route_name="points.merchant_refund", permission=MERCHANT_PERMISSION,
+             request_method="POST", renderer=MERCHANT)
+def merchant_refund(request):
+    merchant = _merchant_or_404(request.context)
+    payment = services.payment_of_merchant(request.dbsession, matched_id(request), merchant.id)
+    if payment is None:
+        raise HTTPNotFound()
+    try:
+        record = services.refund(
+            request.dbsession, payment=payment, amount=_amount(request.POST.get("amount")),
+            actor_id=request.user.id, idempotency_key=request.POST.get("idempotency_key", ""),
+            refund_days=_settings(request)["kairan.points.refund_days"])
+    except PointsRefused as error:
+        request.tm.doom()
+        audit_now(request, "points.refund", target=f"points-payment:{payment.id}",
+                  outcome="refused", detail={"reason": type(error).__name__})
+        return merchant_payments(request, alert=error.message, status=error.status)
+    if not record.replayed:
+        audit(request, "points.refund", target=f"points-payment:{payment.id}",
+              detail={"merchant": merchant.id, "transfer": record.id})
+    request.session.flash(request.localizer.translate(_("The refund is done.")))
+    return HTTPSeeOther(request.route_url("points.merchant_payments", merchant_id=merchant.id))
