@@ -20,6 +20,7 @@ from kairan.accounts.views.common import PAGE
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
 from kairan.security.assurance import wants_json
+from kairan.security.ratelimit import get_rate_limiter
 from kairan_stepup import challenges
 from kairan_stepup.jpki.services import (
     Refused,
@@ -165,6 +166,10 @@ def _consume(request, parsed):
     return row
 
 
+THROTTLED = _("There have been too many sign-in attempts. For your security, signing in is "
+              "paused. Please try again later.")
+
+
 @view_config(route_name="jpki.verify", request_method="POST", renderer=CARD,
              permission=NO_PERMISSION_REQUIRED)
 def card_verify(request):
@@ -174,6 +179,19 @@ def card_verify(request):
     form_mode = mode_of((params or {}).get("mode"))
     came_from = (params or {}).get("came_from", "")[:500]
     mode = None
+    # failed answers count against the address, like failed passwords: each costs a
+    # challenge already, and this stops one address from trying cards without end
+    by_address = get_rate_limiter(request, "login.address")
+    address = request.client_addr or "unknown"
+    if by_address.exceeded(request, address):
+        refuse(request, "jpki", form_mode, Refused("throttled", THROTTLED))
+        retry_after = str(int(by_address.retry_after(request)))
+        if is_json:
+            response = _json_error(request, THROTTLED, "throttled", status=429)
+            response.headers["Retry-After"] = retry_after
+            return response
+        request.response.headers["Retry-After"] = retry_after
+        return _card_page(request, form_mode, came_from, error=THROTTLED, status=429)
     try:
         if params is None:
             raise CardRefused("malformed", BAD_MODE)
@@ -196,6 +214,7 @@ def card_verify(request):
         result = finish(request, "jpki", mode, came_from, card.subject,
                         valid_until=card.not_after)
     except (Refused, CardRefused, challenges.ChallengeError) as refused:
+        by_address.hit(request, address)
         refuse(request, "jpki", mode or form_mode, refused)
         if is_json:
             return _json_error(request, refused.message, refused.reason)

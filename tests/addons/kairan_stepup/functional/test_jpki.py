@@ -364,3 +364,25 @@ def test_linking_another_card_needs_the_level_the_account_already_has(
     text = challenge(testapp, "stepup")
     answer(testapp, text, test_ca.user("good"))
     challenge(testapp, "enrol")  # now at level 3: the page is shown
+
+
+def test_failed_card_answers_are_throttled_per_address(
+        testapp, dbsession, make_user, card_settings, test_ca, registry, monkeypatch):
+    """Failures count on the sign-in limiter of the address; once it is used up even a
+    good card is paused with 429 and nothing is bound."""
+    from kairan.security.interfaces import IRateLimiter
+
+    limiter = registry.getUtility(IRateLimiter, name="login.address")
+    monkeypatch.setattr(limiter, "limit", 2)
+    resident(make_user, testapp, dbsession)
+    good = test_ca.user("good")
+    for _attempt in range(2):
+        text = challenge(testapp, "enrol")
+        testapp.post_form("/mynumber/card/verify", {"response": "not a response"},
+                          status=400)
+    text = challenge(testapp, "enrol")
+    page = answer(testapp, text, good, status=429)
+    assert alert(page).startswith("ログインの試行が多すぎます。安全のため、ログインを一時停止")
+    assert int(page.headers["Retry-After"]) > 0
+    assert bindings(dbsession) == []
+    assert audit_entries(dbsession, "stepup.jpki.failure")[-1].detail["reason"] == "throttled"
