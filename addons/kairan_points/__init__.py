@@ -39,3 +39,4 @@ def includeme(config):
     config.add_demo_loader(PointsDemoLoader())
     config.include("kairan_points.views")
     config.include("kairan_points.payments")
+    config.include("kairan_points.earning")

@@ -77,3 +77,8 @@ def expire(env, batch, at):
             last_id = ids[-1]
             bar.update(len(ids))
     click.echo(f"expired {moved} points in {wallets} wallets")
+
+
+from kairan_points.earning.cli import remind as _remind  # noqa: E402
+
+points.add_command(_remind)

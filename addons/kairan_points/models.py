@@ -268,6 +268,10 @@ def _refuse_bulk_ledger_changes(state):
         raise LedgerImmutable(f"{table.name} rows are never changed or deleted")
 
 
+# The earning tables live in their sub-package; imported here so that loading this
+# module knows every table of the add-on.
+from kairan_points.earning import models as _earning_models  # noqa: E402,F401
+
 # The payments' table lives in its sub-package; imported here so that loading this
 # module (migrations, the test database) knows every table of the add-on.
 from kairan_points.payments import models as _payments_models  # noqa: E402,F401

@@ -1,0 +1,67 @@
+"""Earning points: rules that award points for events, community-activity check-ins,
+expiry reminders.
+
+- ``config.add_points_rule(EventClass, rule)`` (see ``kairan_points.interfaces``);
+  ``kairan_points.earning.publish(request, event)`` or ``registry.notify(event)``.
+- Built-in rule ``community-activity``: ``ActivityCheckedIn`` pays the activity's points.
+- Role ``ActivityOrganiser`` (``config.add_role``) with the permission
+  ``points.organise``, which operators and managers have too.
+- Routes: ``/points/checkin`` (residents), ``/manage/points/activities`` (organisers).
+- Setting ``kairan.points.remind_days`` (default 14): ``kairan points remind``.
+"""
+
+ORGANISER_ROLE = "ActivityOrganiser"
+ORGANISE = "points.organise"
+
+
+def publish(request, event, now=None):
+    """Run the points rules registered for ``event`` (see ``kairan_points.interfaces``)."""
+    from kairan_points.earning.services import publish as run
+
+    return run(request, event, now=now)
+
+
+class ActivityManagement:
+    """The context of the organisers' pages: organisers, operators and managers organise."""
+
+    __name__ = ""
+    __parent__ = None
+
+    def __init__(self, request=None):
+        from pyramid.authorization import Allow
+
+        from kairan.security.permissions import SITE_ACL, Role, role_principal
+
+        self.request = request
+        self.__acl__ = [(Allow, role_principal(ORGANISER_ROLE), ORGANISE),
+                        (Allow, role_principal(Role.OPERATOR), ORGANISE),
+                        (Allow, role_principal(Role.MANAGER), ORGANISE), *SITE_ACL]
+
+
+def includeme(config):
+    from kairan.settings import SettingsError
+    from kairan_points.earning.services import ActivityCheckedIn, CheckInRule, add_points_rule
+
+    settings = config.get_settings()
+    raw = settings.get("kairan.points.remind_days") or "14"
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting kairan.points.remind_days must be a whole number, "
+                            f"not {raw!r}") from None
+    if not 1 <= days <= 365:
+        raise SettingsError("setting kairan.points.remind_days must be from 1 to 365")
+    settings["kairan.points.remind_days"] = days
+
+    config.add_translation_dirs("kairan_points:earning/locale")
+    config.add_directive("add_points_rule", add_points_rule)
+    config.add_points_rule(ActivityCheckedIn, CheckInRule())
+    config.add_role(ORGANISER_ROLE, "地域活動の主催者 (ActivityOrganiser)")
+    config.add_route("points.checkin", "/points/checkin")
+    config.add_route("points.activities", "/manage/points/activities",
+                     factory=ActivityManagement)
+    config.add_route("points.activity_add", "/manage/points/activities/new",
+                     factory=ActivityManagement)
+    config.add_route("points.activity", "/manage/points/activities/{id:\\d+}",
+                     factory=ActivityManagement)
+    config.scan("kairan_points.earning.views")
