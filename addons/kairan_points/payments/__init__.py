@@ -3,7 +3,8 @@
 Settings (defaults below): ``kairan.points.max_payment`` (the most one
 payment may be), ``kairan.points.pay_stepup_above`` (a payment above this
 needs the protected action ``points.pay``), ``kairan.points.refund_days``
-(how long a payment can be refunded). Needs the merchants add-on: without
+(how long a payment can be refunded), ``kairan.points.one_time_seconds`` (how long a
+shop's one-time code lasts). Needs the merchants add-on: without
 its ``IMerchantDirectory`` nothing is registered.
 """
 
@@ -13,6 +14,7 @@ DEFAULTS = {
     "kairan.points.max_payment": "100000",
     "kairan.points.pay_stepup_above": "3000",
     "kairan.points.refund_days": "30",
+    "kairan.points.one_time_seconds": "300",
 }
 
 
@@ -45,8 +47,12 @@ def includeme(config):
     config.add_route("points.payment", "/points/payments/{id:\\d+}")
     config.add_route("points.merchant_payments", "/merchant/{merchant_id:\\d+}/payments",
                      factory=merchant_context)
+    config.add_route("points.merchant_latest", "/merchant/{merchant_id:\\d+}/payments/latest",
+                     factory=merchant_context)
     config.add_route("points.merchant_refund",
                      "/merchant/{merchant_id:\\d+}/payments/{id:\\d+}/refund",
+                     factory=merchant_context)
+    config.add_route("points.merchant_one_time", "/merchant/{merchant_id:\\d+}/payments/one-time",
                      factory=merchant_context)
     config.add_merchant_page("points.payments", "points.merchant_payments",
                              _("Today's payments"))

@@ -40,3 +40,27 @@ class Payment(Base):
     refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     receipt_code: Mapped[str] = mapped_column(String(8), index=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OneTimeCode(Base):
+    """A code a shop shows for one payment of ``amount``: used once, expires at ``expires_at``.
+
+    The resident's payment takes it with a guarded ``UPDATE ... WHERE used_at
+    IS NULL AND expires_at > now`` in the payment's transaction: of any number
+    of concurrent redemptions exactly one wins, and a refused payment (rolled
+    back) leaves the code unused. Only the digest of the secret is stored.
+    """
+
+    __tablename__ = "points_one_time_codes"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    merchant_id: Mapped[int] = mapped_column(Integer, index=True)
+    branch_id: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("points_payments.id"))

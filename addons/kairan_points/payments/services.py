@@ -7,6 +7,9 @@ transfer) as a new lot with the programme's expiry rule. Every refusal is a
 ``PointsRefused`` raised before anything is written.
 """
 
+import hashlib
+import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +21,7 @@ from kairan.i18n.translation import _
 from kairan_points import ledger
 from kairan_points.errors import IdempotencyConflict, InsufficientPoints, PointsRefused
 from kairan_points.models import Programme
-from kairan_points.payments.models import Payment
+from kairan_points.payments.models import OneTimeCode, Payment
 from kairan_points.services import expiry_for, tokyo_date, tokyo_midnight
 
 # No 0/O, 1/I/L: a receipt code read aloud or from a screen is never misread.
@@ -81,6 +84,14 @@ def check_balance(dbsession, programme, user_id, amount, now):
     return wallet
 
 
+def find_replay(dbsession, user_id, idempotency_key):
+    """The resident's payment made with this form's key before, or None."""
+    key = f"pay:{user_id}:{idempotency_key}"
+    return dbsession.scalars(select(Payment).join(
+        ledger.Transfer, ledger.Transfer.id == Payment.transfer_id)
+        .where(ledger.Transfer.idempotency_key == key)).first()
+
+
 @dataclass
 class PaymentOutcome:
     payment: Payment
@@ -88,19 +99,17 @@ class PaymentOutcome:
 
 
 def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_payment,
-        now=None):
+        now=None, one_time=None):
     """The resident ``user_id`` pays ``amount`` points of ``programme`` at the scanned shop.
 
     The same ``idempotency_key`` (per resident) gives the first payment again
-    (``replayed``); with other values it is refused (409).
+    (``replayed``); with other values it is refused (409). ``one_time``: the
+    shop's one-time code being redeemed (its amount must be ``amount``).
     """
     now = now or utcnow()
     if not isinstance(idempotency_key, str) or not 16 <= len(idempotency_key) <= 100:
         raise PaymentRefused(_("The form has expired; please start again."))
-    key = f"pay:{user_id}:{idempotency_key}"
-    found = dbsession.scalars(select(Payment).join(
-        ledger.Transfer, ledger.Transfer.id == Payment.transfer_id)
-        .where(ledger.Transfer.idempotency_key == key)).first()
+    found = find_replay(dbsession, user_id, idempotency_key)
     if found is not None:
         if scan is None or (found.branch_id, found.programme_id, found.amount) != \
                 (scan.branch.id, getattr(programme, "id", None), amount):
@@ -109,10 +118,13 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
     check_payable(scan, programme, now)
     amount = ledger.check_amount(amount, max_payment)
     wallet = check_balance(dbsession, programme, user_id, amount, now)
+    if one_time is not None:
+        take_one_time(dbsession, one_time, scan, amount, now)
     till = ledger.merchant_account(dbsession, programme.id, scan.merchant.id)
     record = ledger.transfer(
         dbsession, programme_id=programme.id, reason_code="payment",
-        reason=scan.merchant.name[:200], actor_id=user_id, idempotency_key=key, now=now,
+        reason=scan.merchant.name[:200], actor_id=user_id,
+        idempotency_key=f"pay:{user_id}:{idempotency_key}", now=now,
         postings=[ledger.Posting(wallet.id, -amount), ledger.Posting(till.id, amount)],
     )
     if record.replayed:
@@ -123,6 +135,10 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
                       amount=amount, refunded=0, receipt_code=receipt_code(), created=now)
     dbsession.add(payment)
     dbsession.flush()
+    if one_time is not None:
+        dbsession.execute(update(OneTimeCode).where(OneTimeCode.id == one_time.id)
+                          .values(payment_id=payment.id)
+                          .execution_options(synchronize_session=False))
     return PaymentOutcome(payment, False)
 
 
@@ -185,3 +201,70 @@ def refund(dbsession, *, payment, amount, actor_id, idempotency_key, refund_days
         postings=[ledger.Posting(till.id, -amount),
                   ledger.Posting(wallet.id, amount, expires_at=expiry_for(programme, now))],
     )
+
+
+# -- one-time codes ----------------------------------------------------------------------
+
+ONE_TIME_SCHEME = "KP1"
+ONE_TIME_RE = re.compile(r"KP1\.([1-9]\d{0,9})\.([A-Za-z0-9_-]{22})\Z")
+
+
+def _secret_hash(secret):
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def create_one_time(dbsession, *, merchant_id, branch_id, amount, created_by, seconds,
+                    max_payment, now=None):
+    """A new one-time code for ``amount`` points; return (row, the text the QR holds)."""
+    amount = ledger.check_amount(amount, max_payment)
+    now = now or utcnow()
+    secret = secrets.token_urlsafe(16)
+    code = OneTimeCode(secret_hash=_secret_hash(secret), merchant_id=merchant_id,
+                       branch_id=branch_id, amount=amount, created_by=created_by, created=now,
+                       expires_at=now + timedelta(seconds=seconds))
+    dbsession.add(code)
+    dbsession.flush()
+    return code, f"{ONE_TIME_SCHEME}.{code.id}.{secret}"
+
+
+def is_one_time_text(text):
+    return isinstance(text, str) and (ONE_TIME_SCHEME + ".") in text[:520]
+
+
+def find_one_time(dbsession, text):
+    """The ``OneTimeCode`` the text names, if its secret matches; else None (never raises)."""
+    if not isinstance(text, str) or len(text) > 500:
+        return None
+    start = text.rfind(ONE_TIME_SCHEME + ".")
+    match = ONE_TIME_RE.match(text[start:].strip()) if start >= 0 else None
+    if match is None:
+        return None
+    code = dbsession.get(OneTimeCode, int(match.group(1)))
+    if code is None or not hmac.compare_digest(code.secret_hash,
+                                               _secret_hash(match.group(2))):
+        return None
+    return code
+
+
+def check_one_time(code, now):
+    if code is None:
+        raise PaymentRefused(_("This code is not a shop's code of this site, or it is no "
+                               "longer valid."))
+    if code.used_at is not None:
+        raise PaymentRefused(_("This one-time code has already been used."))
+    if code.expires_at <= now:
+        raise PaymentRefused(_("This one-time code has expired. Ask the shop for a new one."))
+
+
+def take_one_time(dbsession, code, scan, amount, now):
+    """Mark the code used, once: the guarded update wins for exactly one payment."""
+    check_one_time(code, now)
+    if amount != code.amount or scan.branch.id != code.branch_id:
+        raise PaymentRefused(_("The amount must be the one the shop set."))
+    result = dbsession.execute(
+        update(OneTimeCode).where(OneTimeCode.id == code.id, OneTimeCode.used_at.is_(None),
+                                  OneTimeCode.expires_at > now)
+        .values(used_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise PaymentRefused(_("This one-time code has already been used."))
+    dbsession.expire(code)

@@ -12,7 +12,7 @@ refreshing itself; a refund is a POST on one payment of that merchant only.
 
 import secrets
 
-from kairan_merchants.interfaces import MERCHANT_PERMISSION, IMerchantDirectory
+from kairan_merchants.interfaces import MERCHANT_PERMISSION, IMerchantDirectory, ScanResult
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
@@ -22,7 +22,7 @@ from kairan.i18n.translation import _
 from kairan.security.assurance import insufficient_assurance, required_level
 from kairan.security.permissions import Permission
 from kairan_points import ledger
-from kairan_points.errors import PointsRefused
+from kairan_points.errors import IdempotencyConflict, PointsRefused
 from kairan_points.models import Programme
 from kairan_points.payments import services
 from kairan_points.services import TOKYO, tokyo_date
@@ -31,6 +31,7 @@ from kairan_points.views import matched_id
 PAY = "kairan_points:templates/payments/pay.pt"
 RECEIPT = "kairan_points:templates/payments/receipt.pt"
 MERCHANT = "kairan_points:templates/payments/merchant.pt"
+ONE_TIME = "kairan_points:templates/payments/one_time.pt"
 MAX_CODE = 500
 
 
@@ -50,10 +51,26 @@ def merchant_context(request):
     return _directory(request).context_for(request, int(request.matchdict["merchant_id"][:12]))
 
 
-def _scan(request, code):
+def _resolve(request, code):
+    """(scan, one-time code or None) of the typed or scanned text; scan None if unknown."""
     if not code or len(code) > MAX_CODE:
-        return None
-    return _directory(request).verify_payload(request, code.strip())
+        return None, None
+    if services.is_one_time_text(code):
+        one_time = services.find_one_time(request.dbsession, code)
+        if one_time is None:
+            return None, None
+        directory = _directory(request)
+        merchant = directory.get_merchant(request, one_time.merchant_id)
+        branch = directory.get_branch(request, one_time.branch_id)
+        if merchant is None or branch is None:
+            return None, None
+        return ScanResult(branch=branch, merchant=merchant,
+                          can_take_payments=merchant.can_take_payments), one_time
+    return _directory(request).verify_payload(request, code.strip()), None
+
+
+def _scan(request, code):
+    return _resolve(request, code)[0]
 
 
 def _amount(raw):
@@ -100,30 +117,44 @@ def pay_start(request):
     code = request.GET.get("code", "")
     if not code:
         return _pay_page(request, stage="code", code="")
-    scan = _scan(request, code)
+    scan, one_time = _resolve(request, code)
     try:
         if scan is None:
             services.check_payable(None, None, utcnow())
         if not scan.can_take_payments:
             services.check_payable(scan, None, utcnow())
+        if one_time is not None:
+            services.check_one_time(one_time, utcnow())
     except PointsRefused as error:
         return _pay_page(request, stage="code", code=code, alert=error.message, status=400)
+    return _amount_page(request, code, scan, one_time)
+
+
+def _amount_page(request, code, scan, one_time, **values):
     return _pay_page(request, stage="amount", code=code, shop=_shop(request, scan),
                      choices=_wallet_choices(request, scan, utcnow()),
-                     max_payment=f"{_settings(request)['kairan.points.max_payment']:,}")
+                     fixed_amount=one_time.amount if one_time is not None else None,
+                     fixed_amount_text=f"{one_time.amount:,}" if one_time is not None else "",
+                     max_payment=f"{_settings(request)['kairan.points.max_payment']:,}",
+                     **values)
 
 
 def _checked(request, params, now):
-    """(scan, programme, amount) of the request, every refusal checked; PointsRefused."""
-    scan = _scan(request, params.get("code", ""))
+    """(scan, programme, amount, one-time code) of the request, every refusal checked;
+    PointsRefused."""
+    scan, one_time = _resolve(request, params.get("code", ""))
     raw = params.get("programme", "")
     programme = (request.dbsession.get(Programme, int(raw))
                  if raw.isdigit() and len(raw) < 10 else None)
     services.check_payable(scan, programme, now)
     amount = ledger.check_amount(_amount(params.get("amount")),
                                  _settings(request)["kairan.points.max_payment"])
+    if one_time is not None:
+        services.check_one_time(one_time, now)
+        if amount != one_time.amount:
+            raise services.PaymentRefused(_("The amount must be the one the shop set."))
     services.check_balance(request.dbsession, programme, request.user.id, amount, now)
-    return scan, programme, amount
+    return scan, programme, amount, one_time
 
 
 def _needs_step_up(request, amount):
@@ -137,21 +168,22 @@ def _needs_step_up(request, amount):
 
 def _refused(request, params, error):
     code = params.get("code", "")
-    scan = _scan(request, code)
-    if scan is None or not scan.can_take_payments:
+    scan, one_time = _resolve(request, code)
+    now = utcnow()
+    if scan is None or not scan.can_take_payments or (
+            one_time is not None and (one_time.used_at is not None
+                                      or one_time.expires_at <= now)):
         return _pay_page(request, stage="code", code=code, alert=error.message,
                          status=error.status)
-    return _pay_page(request, stage="amount", code=code, shop=_shop(request, scan),
-                     choices=_wallet_choices(request, scan, utcnow()), alert=error.message,
-                     status=error.status,
-                     max_payment=f"{_settings(request)['kairan.points.max_payment']:,}")
+    return _amount_page(request, code, scan, one_time, alert=error.message,
+                        status=error.status)
 
 
 @view_config(route_name="points.pay_confirm", renderer=PAY, permission=Permission.MEMBER,
              request_method="GET")
 def pay_confirm(request):
     try:
-        scan, programme, amount = _checked(request, request.GET, utcnow())
+        scan, programme, amount, _one_time = _checked(request, request.GET, utcnow())
     except PointsRefused as error:
         return _refused(request, request.GET, error)
     step_up = _needs_step_up(request, amount)
@@ -169,15 +201,26 @@ def pay_confirm(request):
 def pay_submit(request):
     now = utcnow()
     params = request.POST
+    found = services.find_replay(request.dbsession, request.user.id,
+                                 params.get("idempotency_key", ""))
+    if found is not None:
+        # The same form again (a double click, a retry): the first result, if the same.
+        if (str(found.programme_id), str(found.amount)) != (params.get("programme"),
+                                                            params.get("amount")):
+            error = IdempotencyConflict()
+            return _pay_page(request, stage="code", code="", alert=error.message,
+                             status=error.status)
+        return HTTPSeeOther(request.route_url("points.payment", id=found.id))
     try:
-        scan, programme, amount = _checked(request, params, now)
+        scan, programme, amount, one_time = _checked(request, params, now)
         step_up = _needs_step_up(request, amount)
         if step_up is not None:
             return step_up
         outcome = services.pay(
             request.dbsession, user_id=request.user.id, scan=scan, programme=programme,
             amount=amount, idempotency_key=params.get("idempotency_key", ""),
-            max_payment=_settings(request)["kairan.points.max_payment"], now=now)
+            max_payment=_settings(request)["kairan.points.max_payment"], now=now,
+            one_time=one_time)
     except PointsRefused as error:
         request.tm.doom()
         audit_now(request, "points.payment", outcome="refused",
@@ -224,13 +267,14 @@ def merchant_payments(request, alert=None, status=None):
     branches = {b.id: b.name for b in directory.branches_of(request, merchant.id)}
     now = utcnow()
     refund_days = _settings(request)["kairan.points.refund_days"]
+    payments_today = services.payments_of_day(request.dbsession, merchant.id, tokyo_date(now))
     rows = [{
         "id": p.id, "at": _tokyo(p.created), "receipt": p.receipt_code,
         "amount": f"{p.amount:,}", "refunded": f"{p.refunded:,}",
         "left": p.amount - p.refunded, "branch": branches.get(p.branch_id, ""),
         "refund_url": request.route_path("points.merchant_refund", merchant_id=merchant.id,
                                          id=p.id),
-    } for p in services.payments_of_day(request.dbsession, merchant.id, tokyo_date(now))]
+    } for p in payments_today]
     total = sum(p for p in (int(r["amount"].replace(",", "")) - int(
         r["refunded"].replace(",", "")) for r in rows))
     if status is not None:
@@ -239,10 +283,32 @@ def merchant_payments(request, alert=None, status=None):
     return {"page_title": request.localizer.translate(_("Today's payments")),
             "merchant_name": merchant.name, "payments": rows, "total": f"{total:,}",
             "today": f"{tokyo_date(now):%Y-%m-%d}", "refund_days": refund_days,
-            "refresh": 0 if alert else 10, "key": secrets.token_urlsafe(24),
+            "key": secrets.token_urlsafe(24),
+            "state": _state(payments_today),
+            "latest_url": request.route_path("points.merchant_latest", merchant_id=merchant.id),
+            "script_url": request.static_path("kairan_points:payments/static/staff.js"),
+            "branches": sorted(branches.items()),
+            "one_time_url": request.route_path("points.merchant_one_time",
+                                               merchant_id=merchant.id),
             "alert": request.localizer.translate(alert) if alert is not None else None,
             "self_url": request.route_path("points.merchant_payments",
                                            merchant_id=merchant.id)}
+
+
+def _state(payments_today):
+    """What changes when a payment arrives or is refunded: the page reloads when it does."""
+    return f"{len(payments_today)}-{max((p.id for p in payments_today), default=0)}-" \
+        f"{sum(p.refunded for p in payments_today)}"
+
+
+@view_config(route_name="points.merchant_latest", renderer="json",
+             permission=MERCHANT_PERMISSION, request_method="GET")
+def merchant_latest(request):
+    """The state of today's payments, polled by the staff page's script."""
+    merchant = _merchant_or_404(request.context)
+    found = services.payments_of_day(request.dbsession, merchant.id, tokyo_date(utcnow()))
+    request.response.headers["Cache-Control"] = "no-store"
+    return {"state": _state(found), "count": len(found)}
 
 
 @view_config(route_name="points.merchant_refund", permission=MERCHANT_PERMISSION,
@@ -267,3 +333,42 @@ def merchant_refund(request):
               detail={"merchant": merchant.id, "transfer": record.id})
     request.session.flash(request.localizer.translate(_("The refund is done.")))
     return HTTPSeeOther(request.route_url("points.merchant_payments", merchant_id=merchant.id))
+
+
+@view_config(route_name="points.merchant_one_time", permission=MERCHANT_PERMISSION,
+             request_method="POST", renderer=ONE_TIME)
+def merchant_one_time(request):
+    """A one-time code for an amount, shown once (only its digest is stored) as a QR code
+    and as text; the payment appears on the payments page when a resident uses it."""
+    merchant = _merchant_or_404(request.context)
+    branches = {b.id: b for b in _directory(request).branches_of(request, merchant.id)}
+    raw = request.POST.get("branch", "")
+    branch = branches.get(int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if branch is None:
+        branch = next(iter(branches.values()), None) if len(branches) == 1 else None
+    settings = _settings(request)
+    try:
+        if branch is None:
+            raise services.PaymentRefused(_("Choose the branch."))
+        code, text = services.create_one_time(
+            request.dbsession, merchant_id=merchant.id, branch_id=branch.id,
+            amount=_amount(request.POST.get("amount")), created_by=request.user.id,
+            seconds=settings["kairan.points.one_time_seconds"],
+            max_payment=settings["kairan.points.max_payment"])
+    except PointsRefused as error:
+        request.tm.doom()
+        return merchant_payments(request, alert=error.message, status=error.status)
+    audit(request, "points.one_time.create", target=f"points-one-time:{code.id}",
+          detail={"merchant": merchant.id, "amount": code.amount})
+    import segno
+
+    title = request.localizer.translate(_("One-time payment code"))
+    svg = segno.make(text, error="m", micro=False).svg_inline(
+        scale=6, border=4, dark="#000", light="#fff", title=title, svgclass="points-qr",
+        lineclass=None)
+    request.response.headers["Cache-Control"] = "no-store"
+    return {"page_title": title, "merchant_name": merchant.name, "branch": branch.name,
+            "amount": f"{code.amount:,}", "text": text, "svg": svg,
+            "expires": code.expires_at.astimezone(TOKYO).strftime("%H:%M:%S"),
+            "payments_url": request.route_path("points.merchant_payments",
+                                               merchant_id=merchant.id)}

@@ -1,4 +1,4 @@
-"""kairan_points: payments at shops (the payment row beside its ledger transfer)
+"""kairan_points: payments at shops (the payment row beside its ledger transfer), one-time codes
 
 Revision ID: kairan_points_0002
 Revises: kairan_points_0001
@@ -47,7 +47,27 @@ def upgrade():
     op.create_index(op.f("ix_points_payments_receipt_code"), "points_payments",
                     ["receipt_code"])
     op.create_index(op.f("ix_points_payments_user_id"), "points_payments", ["user_id"])
+    op.create_table(
+        "points_one_time_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("merchant_id", sa.Integer(), nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("used_at", UTCDateTime(), nullable=True),
+        sa.Column("payment_id", BigId, nullable=True),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_points_one_time_codes_amount_positive")),
+        sa.ForeignKeyConstraint(["payment_id"], ["points_payments.id"],
+                                name=op.f("fk_points_one_time_codes_payment_id_points_payments")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_one_time_codes")),
+    )
+    op.create_index(op.f("ix_points_one_time_codes_merchant_id"), "points_one_time_codes",
+                    ["merchant_id"])
 
 
 def downgrade():
+    op.drop_table("points_one_time_codes")
     op.drop_table("points_payments")

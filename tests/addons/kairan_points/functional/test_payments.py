@@ -118,9 +118,18 @@ def test_a_resident_pays_by_typing_the_code_and_the_shop_sees_it(
     sign_in_directly(testapp, dbsession, staff)
     page = testapp.get(f"/merchant/{shop.id}/payments")
     assert receipt in page.text and "1,200" in page.text
-    assert 'http-equiv="refresh"' in page.text
+    assert "staff.js" in page.text
+    state = testapp.get(f"/merchant/{shop.id}/payments/latest").json["state"]
     home = testapp.get(f"/merchant/{shop.id}")
     assert f"/merchant/{shop.id}/payments" in home.text
+    # the page's script sees the next payment arrive (the state it polls changes)
+    sign_in_directly(testapp, dbsession, resident)
+    pay(testapp, code, regional, 100)
+    sign_in_directly(testapp, dbsession, staff)
+    latest = testapp.get(f"/merchant/{shop.id}/payments/latest").json
+    assert latest["state"] != state and latest["count"] == 2
+    sign_in_directly(testapp, dbsession, resident)
+    testapp.get(f"/merchant/{shop.id}/payments/latest", status=403)
     verify_ok(dbsession)
 
 
