@@ -7,6 +7,8 @@ expiry reminders.
 - Role ``ActivityOrganiser`` (``config.add_role``) with the permission
   ``points.organise``, which operators and managers have too.
 - Routes: ``/points/checkin`` (residents), ``/manage/points/activities`` (organisers).
+- Exporters ``points_awards``, ``points_activities``, ``points_checkins``,
+  ``points_reminders``; the account page links to the check-in form.
 - Setting ``kairan.points.remind_days`` (default 14): ``kairan points remind``.
 """
 
@@ -39,7 +41,9 @@ class ActivityManagement:
 
 
 def includeme(config):
+    from kairan.i18n.translation import _
     from kairan.settings import SettingsError
+    from kairan_points.earning.exporters import EXPORTERS
     from kairan_points.earning.services import ActivityCheckedIn, CheckInRule, add_points_rule
 
     settings = config.get_settings()
@@ -64,4 +68,8 @@ def includeme(config):
                      factory=ActivityManagement)
     config.add_route("points.activity", "/manage/points/activities/{id:\\d+}",
                      factory=ActivityManagement)
+    config.add_account_link("points.checkin", "points.checkin", _("Check in at an activity"),
+                            order=60)
+    for exporter in EXPORTERS:
+        config.add_exporter(exporter)
     config.scan("kairan_points.earning.views")

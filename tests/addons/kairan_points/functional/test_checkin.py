@@ -233,3 +233,30 @@ def test_twenty_concurrent_check_ins_by_one_person_pay_once(dbsession, engine, r
     assert count(dbsession, CheckIn) == 1 and count(dbsession, Award) == 1
     assert balance(dbsession, programme, resident) == 250
     verify_ok(dbsession)
+
+
+def test_the_account_page_links_to_check_in_and_exporters_list_the_tables(
+        testapp, dbsession, programme, make_user, secret, registry):
+    from types import SimpleNamespace
+
+    from kairan_points.earning.exporters import EXPORTERS
+
+    from kairan.export.services import registered_exporters
+
+    resident = make_user()
+    activity = make_activity(dbsession, programme, points=40)
+    sign_in_directly(testapp, dbsession, resident)
+    profile = testapp.get("/account")
+    assert 'href="/points/checkin"' in profile.text
+    check_in(testapp, services.sign(secret, activity.id), 303)
+    request = SimpleNamespace(dbsession=dbsession)
+    rows = {exporter.name: list(exporter.rows(request)) for exporter in EXPORTERS}
+    assert set(rows) <= set(registered_exporters(registry))
+    assert [r[4] for r in rows["points_awards"]] == [resident.id]
+    assert [r[0] for r in rows["points_activities"]] == [activity.id]
+    assert [(r[1], r[2]) for r in rows["points_checkins"]] == [(activity.id, resident.id)]
+    assert rows["points_reminders"] == []
+    for exporter in EXPORTERS:
+        assert len(exporter.columns(request)) == len(
+            next(iter(rows[exporter.name]), exporter.columns(request)))
+    verify_ok(dbsession)
