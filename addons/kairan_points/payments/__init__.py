@@ -16,6 +16,8 @@ DEFAULTS = {
     "kairan.points.refund_days": "30",
     "kairan.points.one_time_seconds": "300",
 }
+# 0 is allowed where it means something: a step-up for every payment, no refunds.
+MINIMUMS = {"kairan.points.max_payment": 1, "kairan.points.one_time_seconds": 1}
 
 
 def read_settings(settings):
@@ -26,8 +28,9 @@ def read_settings(settings):
             value = int(raw)
         except (TypeError, ValueError):
             raise SettingsError(f"setting {key} must be a whole number, not {raw!r}") from None
-        if value < 0:
-            raise SettingsError(f"setting {key} must not be negative, not {value}")
+        if value < MINIMUMS.get(key, 0):
+            raise SettingsError(f"setting {key} must be at least {MINIMUMS.get(key, 0)}, "
+                                f"not {value}")
         settings[key] = value
     return settings
 

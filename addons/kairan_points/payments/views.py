@@ -11,6 +11,7 @@ refreshing itself; a refund is a POST on one payment of that merchant only.
 """
 
 import secrets
+from urllib.parse import urlencode
 
 from kairan_merchants.interfaces import MERCHANT_PERMISSION, IMerchantDirectory, ScanResult
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
@@ -19,7 +20,7 @@ from pyramid.view import view_config
 from kairan.audit.services import audit, audit_now
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
-from kairan.security.assurance import insufficient_assurance, required_level
+from kairan.security.assurance import insufficient_assurance, required_level, wants_json
 from kairan.security.permissions import Permission
 from kairan_points import ledger
 from kairan_points.errors import IdempotencyConflict, PointsRefused
@@ -157,13 +158,24 @@ def _checked(request, params, now):
     return scan, programme, amount, one_time
 
 
-def _needs_step_up(request, amount):
+def _needs_step_up(request, amount, params=None):
+    """The step-up redirect if ``amount`` needs one that was not proven, else None.
+
+    From the confirming POST, the resident comes back to the confirm page with the
+    same shop, programme and amount (a GET that only shows them), not to an empty form.
+    """
     if amount <= _settings(request)["kairan.points.pay_stepup_above"]:
         return None
     level = required_level(request, "points.pay")
     if request.assurance.satisfies(level):
         return None
-    return insufficient_assurance(request, level, action="points.pay")
+    if params is None or wants_json(request):
+        return insufficient_assurance(request, level, action="points.pay")
+    came_from = request.route_path("points.pay_confirm", _query={
+        "code": params.get("code", ""), "programme": params.get("programme", ""),
+        "amount": str(amount)})
+    query = {"level": level, "came_from": came_from, "action": "points.pay"}
+    return HTTPSeeOther(request.route_url("security.stepup") + "?" + urlencode(query))
 
 
 def _refused(request, params, error):
@@ -213,7 +225,7 @@ def pay_submit(request):
         return HTTPSeeOther(request.route_url("points.payment", id=found.id))
     try:
         scan, programme, amount, one_time = _checked(request, params, now)
-        step_up = _needs_step_up(request, amount)
+        step_up = _needs_step_up(request, amount, params)
         if step_up is not None:
             return step_up
         outcome = services.pay(

@@ -3,6 +3,7 @@
 import re
 import threading
 from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from kairan_merchants.interfaces import IMerchantDirectory
@@ -235,6 +236,10 @@ def test_a_step_up_is_needed_above_the_threshold(testapp, dbsession, registry, r
     assert "/stepup" in page.location and "points.pay" in page.location
     response = pay(testapp, code, regional, threshold + 1, status=303)
     assert "/stepup" in response.location
+    # after the step-up, the resident comes back to the same payment to confirm
+    came_from = parse_qs(urlsplit(response.location).query)["came_from"][0]
+    assert came_from.startswith("/points/pay/confirm?")
+    assert parse_qs(urlsplit(came_from).query)["amount"] == [str(threshold + 1)]
     assert payment_count(dbsession) == 0
     pay(testapp, code, regional, threshold)
     assert payment_count(dbsession) == 1
@@ -371,3 +376,17 @@ def test_concurrent_refunds_never_pass_the_payment(dbsession, registry, request_
     assert dbsession.scalar(select(Payment.refunded).where(Payment.id == payment_id)) == 1000
     assert wallet_balance(dbsession, regional, resident) == 10_000
     verify_ok(dbsession)
+
+
+@pytest.mark.parametrize("key_, value", [("kairan.points.max_payment", "0"),
+                                         ("kairan.points.one_time_seconds", "0"),
+                                         ("kairan.points.refund_days", "-1"),
+                                         ("kairan.points.pay_stepup_above", "many")])
+def test_bad_settings_fail_at_start_up(key_, value):
+    from kairan_points.payments import read_settings
+
+    from kairan.settings import SettingsError
+
+    with pytest.raises(SettingsError, match=key_):
+        read_settings({key_: value})
+    assert read_settings({})["kairan.points.pay_stepup_above"] == 3000
