@@ -8,7 +8,8 @@ expiry reminders.
   ``points.organise``, which operators and managers have too.
 - Routes: ``/points/checkin`` (residents), ``/manage/points/activities`` (organisers).
 - Exporters ``points_awards``, ``points_activities``, ``points_checkins``,
-  ``points_reminders``; the account page links to the check-in form.
+  ``points_reminders``; the personal data section ``points_earning``; the
+  account page links to the check-in form.
 - Setting ``kairan.points.remind_days`` (default 14): ``kairan points remind``.
 """
 
@@ -44,6 +45,7 @@ def includeme(config):
     from kairan.i18n.translation import _
     from kairan.settings import SettingsError
     from kairan_points.earning.exporters import EXPORTERS
+    from kairan_points.earning.providers import EarningData
     from kairan_points.earning.services import ActivityCheckedIn, CheckInRule, add_points_rule
 
     settings = config.get_settings()
@@ -72,4 +74,5 @@ def includeme(config):
                             order=60)
     for exporter in EXPORTERS:
         config.add_exporter(exporter)
+    config.add_personal_data_provider(EarningData())
     config.scan("kairan_points.earning.views")

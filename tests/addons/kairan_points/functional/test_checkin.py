@@ -259,4 +259,16 @@ def test_the_account_page_links_to_check_in_and_exporters_list_the_tables(
     for exporter in EXPORTERS:
         assert len(exporter.columns(request)) == len(
             next(iter(rows[exporter.name]), exporter.columns(request)))
+    # "download my data": the resident's own check-ins and awards, nobody else's
+    from kairan_points.earning.providers import EarningData
+
+    data = EarningData().export(request, resident)
+    assert [c["activity"] for c in data["checkins"]] == ["清掃活動"]
+    assert [(a["points"], a["status"]) for a in data["awards"]] == [(40, "awarded")]
+    assert EarningData().export(request, make_user()) == {
+        "checkins": [], "awards": [], "expiry_reminders": []}
+    from kairan.accounts.interfaces import IPersonalDataProvider
+
+    registered = registry.getUtility(IPersonalDataProvider, name="points_earning")
+    assert registered.export(request, resident) == data
     verify_ok(dbsession)
