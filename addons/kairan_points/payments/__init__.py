@@ -37,6 +37,7 @@ def read_settings(settings):
 
 def includeme(config):
     from kairan.i18n.translation import _
+    from kairan_points.payments.exporters import EXPORTERS
     from kairan_points.payments.views import merchant_context
 
     read_settings(config.get_settings())
@@ -59,4 +60,6 @@ def includeme(config):
                      factory=merchant_context)
     config.add_merchant_page("points.payments", "points.merchant_payments",
                              _("Today's payments"))
+    for exporter in EXPORTERS:
+        config.add_exporter(exporter)
     config.scan("kairan_points.payments.views")

@@ -168,3 +168,25 @@ def test_fifty_concurrent_redemptions_make_one_payment(dbsession, registry, requ
     assert payment_count(dbsession) == 1
     assert dbsession.scalar(select(OneTimeCode.payment_id)) is not None
     verify_ok(dbsession)
+
+
+def test_exporters_of_payments_and_codes(testapp, dbsession, regional, shop, staff, resident):
+    from types import SimpleNamespace
+
+    from kairan_points.payments.exporters import OneTimeCodesExporter, PaymentsExporter
+
+    page = new_code(testapp, dbsession, staff, shop, 200)
+    code = CODE_RE.search(page.text).group(0)
+    sign_in_directly(testapp, dbsession, resident)
+    redeem(testapp, code, regional, 200)
+    dbsession.rollback()
+    request = SimpleNamespace(dbsession=dbsession)
+    (payment,) = list(PaymentsExporter().rows(request))
+    columns = [name for name, _title in PaymentsExporter().columns(request)]
+    row = dict(zip(columns, payment, strict=True))
+    assert (row["programme"], row["merchant_id"], row["user_id"], row["amount"],
+            row["refunded"]) == ("regional2025", shop.id, resident.id, 200, 0)
+    (one_time,) = list(OneTimeCodesExporter().rows(request))
+    assert one_time[-1] == row["payment_id"]
+    assert code.split(".")[2] not in " ".join(map(str, one_time))
+    verify_ok(dbsession)
