@@ -13,6 +13,7 @@ from kairan_points.payments import services as payments
 from kairan_points.payments.models import Payment
 from sqlalchemy import func, select, update
 
+from kairan.audit.models import AuditEntry
 from kairan.db.meta import utcnow
 from kairan.testing import sign_in_directly
 from tests.addons.kairan_merchants.functional.helpers import make_merchant
@@ -115,6 +116,9 @@ def test_a_resident_pays_by_typing_the_code_and_the_shop_sees_it(
     payment = dbsession.scalars(select(Payment)).one()
     assert (payment.receipt_code, payment.amount, payment.merchant_id) == (receipt, 1200, shop.id)
     assert dbsession.get(ledger.Transfer, payment.transfer_id).reason_code == "payment"
+    entry = dbsession.scalars(select(AuditEntry).where(AuditEntry.action == "points.payment")
+                              ).one()
+    assert (entry.outcome, entry.target) == ("success", f"points-payment:{payment.id}")
 
     sign_in_directly(testapp, dbsession, staff)
     page = testapp.get(f"/merchant/{shop.id}/payments")
@@ -222,6 +226,8 @@ def test_refusals_change_nothing(case, testapp, dbsession, registry, request_, m
     assert 'role="alert"' in page.text
     confirm_page(testapp, code, programme, amount, status=400)
     assert payment_count(dbsession) == 0
+    assert dbsession.scalars(select(AuditEntry.outcome).where(
+        AuditEntry.action == "points.payment")).all() == ["refused"]
     assert wallet_balance(dbsession, programme, resident) == before
     verify_ok(dbsession)
 
