@@ -75,6 +75,12 @@ def wallet(request):
     return {
         "page_title": request.localizer.translate(_("My points")),
         "wallets": wallets,
+        # the pay and check-in pages, when those parts are included
+        "actions": [(request.route_path(name), request.localizer.translate(title))
+                    for name, title in (
+            ("points.pay", _("Pay with points")),
+            ("points.checkin", _("Check in at an activity")),
+        ) if request.registry.introspector.get("routes", name) is not None],
         "history": history_rows(request, rows),
         "previous_url": (request.route_path("points.wallet", _query={"page": number - 1})
                          if number > 1 else None),

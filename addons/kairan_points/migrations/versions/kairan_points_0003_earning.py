@@ -1,7 +1,7 @@
 """kairan_points: earning awards, community activities and check-ins, expiry reminders
 
 Revision ID: kairan_points_0003
-Revises: kairan_points_0001
+Revises: kairan_points_0002
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from kairan.db.meta import UTCDateTime
 
 revision = "kairan_points_0003"
-down_revision = "kairan_points_0001"
+down_revision = "kairan_points_0002"
 branch_labels = None
 depends_on = None
 

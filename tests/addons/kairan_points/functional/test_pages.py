@@ -54,6 +54,8 @@ def test_the_wallet_shows_balances_expiry_and_history(testapp, dbsession, progra
     assert "1,500" in page.text
     assert f"{programme.expires_on:%Y-%m-%d}" in page.text
     assert "防災アプリ登録" in page.text
+    # the wallet leads to paying at a shop and checking in at an activity
+    assert 'href="/points/pay"' in page.text and 'href="/points/checkin"' in page.text
     testapp.get("/language/en?came_from=/points", status=303)
     page = testapp.get("/points")
     assert "Miyagi regional points 2025" in page.text
