@@ -19,15 +19,12 @@ def includeme(config):
     from pyramid.security import NO_PERMISSION_REQUIRED
 
     from kairan_merchants.demo import MerchantsDemoLoader
+    from kairan_merchants.directory import MerchantDirectory
     from kairan_merchants.exporters import EXPORTERS
     from kairan_merchants.interfaces import IMerchantDirectory
     from kairan_merchants.kpis import kpi_providers
     from kairan_merchants.pages import add_merchant_page
-    from kairan_merchants.services import (
-        MERCHANT_STAFF_ROLE,
-        MerchantDirectory,
-        MerchantPersonalData,
-    )
+    from kairan_merchants.services import MERCHANT_STAFF_ROLE, MerchantPersonalData
     from kairan_merchants.settings import read_settings
     from kairan_merchants.tiles import MerchantTile
 

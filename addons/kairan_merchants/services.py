@@ -11,7 +11,6 @@ import secrets
 import unicodedata
 from datetime import timedelta
 
-from pyramid.authorization import Allow
 from sqlalchemy import func, or_, select
 from zope.interface import implementer
 
@@ -22,15 +21,7 @@ from kairan.audit.services import audit
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
 from kairan.mail.services import queue_mail
-from kairan.security.permissions import SiteRoot
 from kairan_merchants import qr
-from kairan_merchants.interfaces import (
-    MERCHANT_PERMISSION,
-    BranchInfo,
-    IMerchantDirectory,
-    MerchantInfo,
-    ScanResult,
-)
 from kairan_merchants.models import (
     OPEN_STATUSES,
     ApplicationEvent,
@@ -469,103 +460,6 @@ def programme_coverage(dbsession, programmes):
         have = {category for category, codes in rows if programme.code in (codes or ())}
         result.append((programme, [c for c in REQUIRED_CATEGORIES if c not in have]))
     return result
-
-
-# -- the directory other add-ons use ------------------------------------------
-
-def merchant_info(merchant) -> MerchantInfo:
-    return MerchantInfo(
-        id=merchant.id, name=merchant.name, name_en=merchant.name_en,
-        legal_name=merchant.legal_name, category=merchant.category,
-        programmes=tuple(merchant.programmes or ()), status=merchant.status,
-        status_reason=merchant.status_reason or "",
-        can_take_payments=merchant.status == "active")
-
-
-def branch_info(branch) -> BranchInfo:
-    return BranchInfo(
-        id=branch.id, merchant_id=branch.merchant_id, name=branch.name,
-        postal_code=branch.postal_code, address=branch.address, area=branch.area,
-        phone=branch.phone, qr_version=branch.qr_version)
-
-
-class MerchantResource:
-    """The context of a route about one merchant: its staff hold ``merchants.own``."""
-
-    __name__ = "merchant"
-
-    def __init__(self, request, merchant_id, merchant=None, info=None):
-        self.__parent__ = SiteRoot(request)
-        self.merchant_id = merchant_id
-        self.row = merchant
-        self.merchant = info
-        staff = staff_user_ids(request.dbsession, merchant_id) if merchant is not None else []
-        self.__acl__ = [(Allow, f"user:{user_id}", MERCHANT_PERMISSION) for user_id in staff]
-
-
-def staff_user_ids(dbsession, merchant_id) -> list[int]:
-    return list(dbsession.scalars(
-        select(MerchantStaff.user_id).where(MerchantStaff.merchant_id == merchant_id)))
-
-
-@implementer(IMerchantDirectory)
-class MerchantDirectory:
-    def get_merchant(self, request, merchant_id):
-        merchant = request.dbsession.get(Merchant, merchant_id) if _is_id(merchant_id) else None
-        return merchant_info(merchant) if merchant is not None else None
-
-    def get_branch(self, request, branch_id):
-        branch = request.dbsession.get(MerchantBranch, branch_id) if _is_id(branch_id) else None
-        return branch_info(branch) if branch is not None else None
-
-    def branches_of(self, request, merchant_id):
-        if not _is_id(merchant_id):
-            return []
-        return [branch_info(b) for b in request.dbsession.scalars(
-            select(MerchantBranch).where(MerchantBranch.merchant_id == merchant_id)
-            .order_by(MerchantBranch.id))]
-
-    def verify_payload(self, request, payload):
-        found = qr.verify(request.registry.settings["kairan.secret"], payload)
-        if found is None:
-            return None
-        branch_id, version = found
-        branch = request.dbsession.get(MerchantBranch, branch_id)
-        if branch is None or branch.qr_version != version:
-            return None
-        merchant = merchant_info(branch.merchant)
-        return ScanResult(branch=branch_info(branch), merchant=merchant,
-                          can_take_payments=merchant.can_take_payments)
-
-    def payload_for(self, request, branch_id):
-        branch = request.dbsession.get(MerchantBranch, branch_id) if _is_id(branch_id) else None
-        return branch_payload(request.registry.settings, branch) if branch is not None else None
-
-    def merchants_of_user(self, request, user_id):
-        ids = staff_merchant_ids(request.dbsession, user_id)
-        return [merchant_info(request.dbsession.get(Merchant, i)) for i in ids]
-
-    def is_staff(self, request, merchant_id, user_id):
-        return (_is_id(merchant_id) and _is_id(user_id)
-                and request.dbsession.get(MerchantStaff, (merchant_id, user_id)) is not None)
-
-    def context_for(self, request, merchant_id):
-        merchant = request.dbsession.get(Merchant, merchant_id) if _is_id(merchant_id) else None
-        info = merchant_info(merchant) if merchant is not None else None
-        return MerchantResource(request, merchant_id, merchant, info)
-
-    def categories(self, request):
-        translate = request.localizer.translate
-        return [(code, translate(title)) for code, title in CATEGORIES]
-
-    def programmes(self, request):
-        locale = request.locale_name
-        return [(p.code, p.label(locale))
-                for p in request.registry.settings["kairan.merchants.programme_list"]]
-
-
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 # -- download my data ---------------------------------------------------------

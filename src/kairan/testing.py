@@ -218,6 +218,19 @@ class KairanTestApp(_TestAppMixin, webtest.TestApp):
 
 
 @pytest.fixture
+def app_request(registry, dbsession):
+    """A blank request of the application under test, on the test's ``dbsession``: for
+    calling services and registry utilities that take a request, without HTTP."""
+    from pyramid.request import Request, apply_request_extensions
+
+    request = Request.blank("/")
+    request.registry = registry
+    apply_request_extensions(request)
+    request.dbsession = dbsession
+    return request
+
+
+@pytest.fixture
 def make_user(dbsession):
     """make_user(email=, roles=(...), status="active", password=TEST_PASSWORD) -> committed User."""
     from kairan.accounts.models import User, UserRole

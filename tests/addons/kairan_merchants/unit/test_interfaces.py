@@ -1,6 +1,7 @@
 from kairan_merchants.demo import MerchantsDemoLoader
+from kairan_merchants.directory import MerchantDirectory
 from kairan_merchants.interfaces import IMerchantDirectory
-from kairan_merchants.services import MerchantDirectory, MerchantPersonalData
+from kairan_merchants.services import MerchantPersonalData
 from zope.interface.verify import verifyClass, verifyObject
 
 from kairan.accounts.interfaces import IPersonalDataProvider

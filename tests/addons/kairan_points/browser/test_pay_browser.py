@@ -12,8 +12,8 @@ pytestmark = pytest.mark.browser
 
 def shop_code(live_server, live_server_settings):
     """The demo shop's payload, through ``IMerchantDirectory.payload_for``."""
+    from kairan_merchants.directory import MerchantDirectory
     from kairan_merchants.models import Merchant
-    from kairan_merchants.services import MerchantDirectory
 
     with live_server.session() as session:
         merchant = session.scalars(select(Merchant).where(Merchant.name == "回覧板マート")).one()

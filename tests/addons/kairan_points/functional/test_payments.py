@@ -24,17 +24,6 @@ RECEIPT_RE = re.compile(r'class="points-receipt__code">([A-Z0-9]{6})<')
 
 
 @pytest.fixture
-def request_(registry, dbsession):
-    from pyramid.request import Request, apply_request_extensions
-
-    request = Request.blank("/")
-    request.registry = registry
-    apply_request_extensions(request)
-    request.dbsession = dbsession
-    return request
-
-
-@pytest.fixture
 def regional(make_programme):
     return make_programme(code="regional2025")
 
@@ -63,8 +52,8 @@ def give(dbsession, programme, user, amount):
     return record
 
 
-def payload(registry, request_, merchant):
-    return registry.getUtility(IMerchantDirectory).payload_for(request_,
+def payload(registry, app_request, merchant):
+    return registry.getUtility(IMerchantDirectory).payload_for(app_request,
                                                                merchant.branches[0].id)
 
 
@@ -96,8 +85,8 @@ def payment_count(dbsession):
 
 
 def test_a_resident_pays_by_typing_the_code_and_the_shop_sees_it(
-        testapp, dbsession, registry, request_, regional, shop, staff, resident):
-    code = payload(registry, request_, shop)
+        testapp, dbsession, registry, app_request, regional, shop, staff, resident):
+    code = payload(registry, app_request, shop)
     sign_in_directly(testapp, dbsession, resident)
     page = testapp.get("/points/pay")
     assert 'name="code"' in page.text and "scan.js" in page.text
@@ -138,9 +127,9 @@ def test_a_resident_pays_by_typing_the_code_and_the_shop_sees_it(
     verify_ok(dbsession)
 
 
-def test_the_same_key_gives_the_first_payment(testapp, dbsession, registry, request_, regional,
+def test_the_same_key_gives_the_first_payment(testapp, dbsession, registry, app_request, regional,
                                               shop, resident):
-    code = payload(registry, request_, shop)
+    code = payload(registry, app_request, shop)
     sign_in_directly(testapp, dbsession, resident)
     same = key() + "-double-click"
     first = pay(testapp, code, regional, 500, idempotency_key=same)
@@ -180,10 +169,10 @@ REFUSALS = {
 
 
 @pytest.mark.parametrize("case", sorted(REFUSALS))
-def test_refusals_change_nothing(case, testapp, dbsession, registry, request_, make_programme,
+def test_refusals_change_nothing(case, testapp, dbsession, registry, app_request, make_programme,
                                  regional, shop, resident, make_user):
     testapp.set_cookie("kairan_locale", "en")
-    code = payload(registry, request_, shop)
+    code = payload(registry, app_request, shop)
     programme, amount = regional, 100
     if case == "unknown":
         code = code[:-3] + ("AAA" if not code.endswith("AAA") else "BBB")
@@ -197,14 +186,14 @@ def test_refusals_change_nothing(case, testapp, dbsession, registry, request_, m
         shop_b = make_merchant(dbsession, name="薬局", branch="薬局 本店",
                                programmes=("regional2025-b",), category="supermarket")
         give(dbsession, programme, resident, 1000)
-        code = payload(registry, request_, shop_b)
+        code = payload(registry, app_request, shop_b)
     elif case == "period":
         programme = make_programme(code="past2024", spend_from=date(2024, 1, 1),
                                    spend_until=date.today() - timedelta(days=1))
         shop_c = make_merchant(dbsession, name="過去", branch="過去 本店",
                                programmes=("past2024",))
         give(dbsession, programme, resident, 1000)
-        code = payload(registry, request_, shop_c)
+        code = payload(registry, app_request, shop_c)
     elif case == "insufficient":
         amount = 10_001
     elif case == "expired":
@@ -232,9 +221,9 @@ def test_refusals_change_nothing(case, testapp, dbsession, registry, request_, m
     verify_ok(dbsession)
 
 
-def test_a_step_up_is_needed_above_the_threshold(testapp, dbsession, registry, request_,
+def test_a_step_up_is_needed_above_the_threshold(testapp, dbsession, registry, app_request,
                                                  regional, shop, resident):
-    code = payload(registry, request_, shop)
+    code = payload(registry, app_request, shop)
     threshold = registry.settings["kairan.points.pay_stepup_above"]
     sign_in_directly(testapp, dbsession, resident)
     confirm_page(testapp, code, regional, threshold)  # at the threshold: no step-up
@@ -257,9 +246,9 @@ def test_a_step_up_is_needed_above_the_threshold(testapp, dbsession, registry, r
     verify_ok(dbsession)
 
 
-def test_nobody_sees_anothers_payment_or_shop(testapp, dbsession, registry, request_, regional,
+def test_nobody_sees_anothers_payment_or_shop(testapp, dbsession, registry, app_request, regional,
                                               shop, staff, resident, make_user):
-    code = payload(registry, request_, shop)
+    code = payload(registry, app_request, shop)
     sign_in_directly(testapp, dbsession, resident)
     receipt_url = pay(testapp, code, regional, 700).location
     payment = dbsession.scalars(select(Payment)).one()
@@ -290,9 +279,9 @@ def test_nobody_sees_anothers_payment_or_shop(testapp, dbsession, registry, requ
 
 
 def test_staff_refund_in_part_and_never_past_the_payment(
-        testapp, dbsession, registry, request_, regional, shop, staff, resident):
+        testapp, dbsession, registry, app_request, regional, shop, staff, resident):
     testapp.set_cookie("kairan_locale", "en")
-    code = payload(registry, request_, shop)
+    code = payload(registry, app_request, shop)
     sign_in_directly(testapp, dbsession, resident)
     pay(testapp, code, regional, 1000)
     payment = dbsession.scalars(select(Payment)).one()
@@ -326,10 +315,10 @@ def test_staff_refund_in_part_and_never_past_the_payment(
     verify_ok(dbsession)
 
 
-def test_no_refund_after_the_refund_period(testapp, dbsession, registry, request_, regional,
+def test_no_refund_after_the_refund_period(testapp, dbsession, registry, app_request, regional,
                                            shop, staff, resident):
     testapp.set_cookie("kairan_locale", "en")
-    code = payload(registry, request_, shop)
+    code = payload(registry, app_request, shop)
     sign_in_directly(testapp, dbsession, resident)
     pay(testapp, code, regional, 400)
     days = registry.settings["kairan.points.refund_days"]
@@ -346,10 +335,10 @@ def test_no_refund_after_the_refund_period(testapp, dbsession, registry, request
 
 
 @pytest.mark.postgres_only
-def test_concurrent_refunds_never_pass_the_payment(dbsession, registry, request_, regional,
+def test_concurrent_refunds_never_pass_the_payment(dbsession, registry, app_request, regional,
                                                    shop, resident):
     scan = registry.getUtility(IMerchantDirectory).verify_payload(
-        request_, payload(registry, request_, shop))
+        app_request, payload(registry, app_request, shop))
     outcome = payments.pay(dbsession, user_id=resident.id, scan=scan, programme=regional,
                            amount=1000, idempotency_key=key() + "-0123456789",
                            max_payment=100_000)
