@@ -40,3 +40,4 @@ def includeme(config):
     config.include("kairan_points.views")
     config.include("kairan_points.payments")
     config.include("kairan_points.earning")
+    config.include("kairan_points.settlement")

@@ -1,0 +1,145 @@
+"""A merchant's monthly statement: the printable page and the CSV download (its staff only).
+
+The route's context comes from ``IMerchantDirectory.context_for``: its ACL
+grants ``MERCHANT_PERMISSION`` to that merchant's staff only, so changing the
+id in the address gives 403 (or 404 when there is no such merchant).
+The download is a POST (CSRF token) because it writes an audit entry.
+"""
+
+from kairan_merchants.interfaces import MERCHANT_PERMISSION
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from kairan.audit.services import audit
+from kairan.db.meta import utcnow
+from kairan.export.writers import CONTENT_TYPES, iter_csv
+from kairan.i18n.translation import _
+from kairan_points.errors import PointsRefused
+from kairan_points.services import tokyo_date
+from kairan_points.settlement import services
+
+STATEMENT = "kairan_points:templates/settlement/statement.pt"
+
+COLUMNS = (
+    ("period", _("Period")),
+    ("merchant_id", _("Merchant ID")),
+    ("merchant", _("Merchant")),
+    ("programme", _("Programme")),
+    ("payments", _("Payments")),
+    ("payment_points", _("Points paid")),
+    ("refunds", _("Refunds")),
+    ("refund_points", _("Points refunded")),
+    ("net", _("Net points")),
+)
+
+
+def _merchant_or_404(context):
+    if getattr(context, "merchant", None) is None:
+        raise HTTPNotFound()
+    return context.merchant
+
+
+def _merchant_name(request, merchant):
+    locale = request.localizer.locale_name
+    return merchant.name_en if locale == "en" and merchant.name_en else merchant.name
+
+
+def statement_dicts(request, statement, names, merchant_names):
+    """The statement's rows as dicts keyed like ``COLUMNS``."""
+    return [{"period": statement.period.code, "merchant_id": row.merchant_id,
+             "merchant": merchant_names.get(row.merchant_id, ""),
+             "programme": names.get(row.programme_id, str(row.programme_id)),
+             "payments": row.payments, "payment_points": row.payment_points,
+             "refunds": row.refunds, "refund_points": row.refund_points, "net": row.net}
+            for row in statement.rows]
+
+
+class RowsExporter:
+    """What ``kairan.export.writers`` needs: a name, columns and rows."""
+
+    def __init__(self, name, columns, rows):
+        self.name, self._columns, self._rows = name, columns, rows
+
+    def columns(self, request):
+        return self._columns
+
+    def rows(self, request):
+        return iter(self._rows)
+
+
+def _period(request, params):
+    raw = params.get("period", "")
+    if raw == "":
+        today = tokyo_date(utcnow())
+        return services.Period(today.year, today.month)
+    return services.parse_period(raw)
+
+
+def _fmt(value):
+    return f"{value:,}"
+
+
+@view_config(route_name="points.merchant_statement", renderer=STATEMENT,
+             permission=MERCHANT_PERMISSION, request_method="GET")
+def merchant_statement(request):
+    merchant = _merchant_or_404(request.context)
+    translate = request.localizer.translate
+    request.response.headers["Cache-Control"] = "no-store"
+    values = {"page_title": translate(_("Monthly statement")),
+              "merchant_name": _merchant_name(request, merchant), "merchant_id": merchant.id,
+              "self_url": request.route_path("points.merchant_statement",
+                                             merchant_id=merchant.id),
+              "csv_url": request.route_path("points.merchant_statement_csv",
+                                            merchant_id=merchant.id),
+              "alert": None, "rows": [], "totals": None,
+              "period": request.GET.get("period", "")[:7]}
+    try:
+        period = _period(request, request.GET)
+    except PointsRefused as error:
+        request.response.status_int = error.status
+        return {**values, "alert": translate(error.message)}
+    statement = services.merchant_statement(request.dbsession, period, merchant.id)
+    names = services.programme_names(request.dbsession, request.localizer.locale_name)
+    rows = [{**row, **{k: _fmt(row[k]) for k in
+                       ("payments", "payment_points", "refunds", "refund_points", "net")}}
+            for row in statement_dicts(request, statement, names, {})]
+    totals = statement.totals
+    return {**values, "period": period.code, "rows": rows,
+            "totals": {"payments": _fmt(totals.payments),
+                       "payment_points": _fmt(totals.payment_points),
+                       "refunds": _fmt(totals.refunds),
+                       "refund_points": _fmt(totals.refund_points), "net": _fmt(totals.net)}}
+
+
+@view_config(route_name="points.merchant_statement_csv", permission=MERCHANT_PERMISSION,
+             request_method="POST", renderer=STATEMENT)
+def merchant_statement_csv(request):
+    merchant = _merchant_or_404(request.context)
+    try:
+        period = services.parse_period(request.POST.get("period", ""))
+    except PointsRefused as error:
+        request.response.status_int = error.status
+        request.response.headers["Cache-Control"] = "no-store"
+        translate = request.localizer.translate
+        return {"page_title": translate(_("Monthly statement")),
+                "merchant_name": _merchant_name(request, merchant), "merchant_id": merchant.id,
+                "self_url": request.route_path("points.merchant_statement",
+                                               merchant_id=merchant.id),
+                "csv_url": request.path, "alert": translate(error.message), "rows": [],
+                "totals": None, "period": ""}
+    statement = services.merchant_statement(request.dbsession, period, merchant.id)
+    names = services.programme_names(request.dbsession, request.localizer.locale_name)
+    rows = statement_dicts(request, statement, names,
+                           {merchant.id: _merchant_name(request, merchant)})
+    exporter = RowsExporter("statement", COLUMNS, rows)
+    body = b"".join(iter_csv(request, exporter))
+    audit(request, "points.statement.download", target=f"merchant:{merchant.id}",
+          detail={"period": period.code, "rows": len(rows)})
+    response = Response(body=body, content_type=CONTENT_TYPES["csv"].split(";")[0],
+                        charset="utf-8")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="statement-{merchant.id}-{period.code}.csv"')
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,215 @@
+"""Merchants' monthly statements: the service, the printable page and the CSV (both DBs)."""
+
+import csv
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+from kairan_merchants.interfaces import IMerchantDirectory
+from kairan_points import services
+from kairan_points.payments import services as payments
+from kairan_points.settlement import services as settlement
+from sqlalchemy import select
+
+from kairan.audit.models import AuditEntry
+from kairan.testing import sign_in_directly
+from tests.addons.kairan_merchants.functional.helpers import make_merchant
+from tests.addons.kairan_points.conftest import key, verify_ok
+
+# 2025-01-31 23:59:59 JST and 2025-02-01 00:00:00 JST, in UTC
+LAST_SECOND_OF_JANUARY = datetime(2025, 1, 31, 14, 59, 59, tzinfo=UTC)
+FIRST_SECOND_OF_FEBRUARY = datetime(2025, 1, 31, 15, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def regional(make_programme):
+    return make_programme(code="regional2025", spend_from=date(2024, 12, 1),
+                          spend_until=date(2025, 12, 31), expires_on=date(2026, 6, 1))
+
+
+@pytest.fixture
+def community(make_programme):
+    return make_programme(code="community2025", name="コミュニティポイント",
+                          name_en="Community points", spend_from=date(2024, 12, 1),
+                          spend_until=date(2025, 12, 31), expires_on=date(2026, 6, 1))
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user(email="shop-staff@example.jp")
+
+
+@pytest.fixture
+def shop(dbsession, staff, regional, community):
+    return make_merchant(dbsession, staff_user=staff,
+                         programmes=("regional2025", "community2025"))
+
+
+@pytest.fixture
+def other_staff(make_user):
+    return make_user(email="other-staff@example.jp")
+
+
+@pytest.fixture
+def other_shop(dbsession, other_staff, regional):
+    return make_merchant(dbsession, staff_user=other_staff, name="=HYPERLINK(\"x\")",
+                         branch="別の店 本店")
+
+
+@pytest.fixture
+def resident(make_user, dbsession, regional, community):
+    user = make_user(email="payer@example.jp")
+    for programme in (regional, community):
+        services.grant(dbsession, programme, user.id, 50_000, "welcome", actor_id=None,
+                       idempotency_key=key(), now=datetime(2024, 12, 1, tzinfo=UTC))
+    dbsession.commit()
+    return user
+
+
+def pay_at(dbsession, registry, app_request, user, merchant, programme, amount, now):
+    scan = registry.getUtility(IMerchantDirectory).verify_payload(
+        app_request, registry.getUtility(IMerchantDirectory).payload_for(
+            app_request, merchant.branches[0].id))
+    outcome = payments.pay(dbsession, user_id=user.id, scan=scan, programme=programme,
+                           amount=amount, idempotency_key=key() + "-0123456789",
+                           max_payment=100_000, now=now)
+    dbsession.commit()
+    return outcome.payment
+
+
+def refund_at(dbsession, payment, amount, actor, now):
+    record = payments.refund(dbsession, payment=payment, amount=amount, actor_id=actor.id,
+                             idempotency_key=key() + "-0123456789", refund_days=60, now=now)
+    dbsession.commit()
+    return record
+
+
+@pytest.fixture
+def month_end(dbsession, registry, app_request, regional, community, shop, other_shop, staff,
+              resident):
+    """Payments and refunds on both sides of midnight JST between January and February."""
+    january = pay_at(dbsession, registry, app_request, resident, shop, regional, 1_000,
+                     datetime(2025, 1, 1, 0, 0, 0, tzinfo=UTC))
+    pay_at(dbsession, registry, app_request, resident, shop, regional, 300,
+           LAST_SECOND_OF_JANUARY)
+    pay_at(dbsession, registry, app_request, resident, shop, community, 200,
+           datetime(2025, 1, 15, 3, 0, tzinfo=UTC))
+    february = pay_at(dbsession, registry, app_request, resident, shop, regional, 700,
+                      FIRST_SECOND_OF_FEBRUARY)
+    refund_at(dbsession, january, 250, staff, LAST_SECOND_OF_JANUARY)
+    # refunded in February: February's statement, though the payment was in January
+    refund_at(dbsession, january, 100, staff, FIRST_SECOND_OF_FEBRUARY)
+    refund_at(dbsession, february, 700, staff, datetime(2025, 2, 10, tzinfo=UTC))
+    pay_at(dbsession, registry, app_request, resident, other_shop, regional, 5_000,
+           datetime(2025, 1, 20, tzinfo=UTC))
+    # the last instant of December in JST is 2024-12-31 14:59:59 UTC: not January
+    pay_at(dbsession, registry, app_request, resident, shop, regional, 40,
+           datetime(2024, 12, 31, 14, 59, 59, tzinfo=UTC))
+    return january, february
+
+
+def rows_of(statement):
+    return {row.programme_id: row.as_tuple() for row in statement.rows}
+
+
+def test_periods_are_jst_months():
+    january = settlement.parse_period("2025-01")
+    assert january.start == datetime(2024, 12, 31, 15, 0, tzinfo=UTC)
+    assert january.end == FIRST_SECOND_OF_FEBRUARY
+    december = settlement.parse_period("2025-12")
+    assert december.end == datetime(2025, 12, 31, 15, 0, tzinfo=UTC)
+    for bad in ("2025-13", "2025-00", "2025-1", "25-01", "", None, "2025-01x", "１２３４-01"):
+        with pytest.raises(settlement.PeriodRefused):
+            settlement.parse_period(bad)
+
+
+def test_statement_per_programme_from_the_ledger(dbsession, month_end, shop, other_shop,
+                                                 regional, community):
+    january = settlement.merchant_statement(dbsession, settlement.parse_period("2025-01"),
+                                            shop.id)
+    # 1,000 (00:00 UTC = 09:00 JST on 1 Jan) + 300 at 23:59:59 JST; one refund of 250
+    assert rows_of(january) == {regional.id: (2, 1_300, 1, 250, 1_050),
+                                community.id: (1, 200, 0, 0, 200)}
+    assert january.totals.as_tuple() == (3, 1_500, 1, 250, 1_250)
+    february = settlement.merchant_statement(dbsession, settlement.parse_period("2025-02"),
+                                             shop.id)
+    assert rows_of(february) == {regional.id: (1, 700, 2, 800, -100)}
+    december = settlement.merchant_statement(dbsession, settlement.parse_period("2024-12"),
+                                             shop.id)
+    assert rows_of(december) == {regional.id: (1, 40, 0, 0, 40)}
+    other = settlement.merchant_statement(dbsession, settlement.parse_period("2025-01"),
+                                          other_shop.id)
+    assert rows_of(other) == {regional.id: (1, 5_000, 0, 0, 5_000)}
+    # over every month, the statements add up to the merchant accounts' balances
+    dbsession.rollback()
+    from kairan_points import ledger
+
+    for programme in (regional, community):
+        account = ledger.merchant_account(dbsession, programme.id, shop.id, create=False)
+        nets = sum(rows_of(settlement.merchant_statement(
+            dbsession, settlement.parse_period(p), shop.id)).get(programme.id, (0,) * 5)[4]
+            for p in ("2024-12", "2025-01", "2025-02"))
+        assert nets == account.balance
+    verify_ok(dbsession)
+
+
+def test_staff_see_their_statement_page(testapp, dbsession, month_end, shop, staff):
+    sign_in_directly(testapp, dbsession, staff)
+    page = testapp.get(f"/merchant/{shop.id}/statement", {"period": "2025-01"})
+    assert "月次精算明細" in page.text and "2025-01" in page.text
+    assert "1,300" in page.text and "1,250" in page.text and "コミュニティポイント" in page.text
+    assert f"/merchant/{shop.id}/statement/csv" in page.text
+    home = testapp.get(f"/merchant/{shop.id}")
+    assert f"/merchant/{shop.id}/statement" in home.text
+    assert testapp.get(f"/merchant/{shop.id}/statement").status_int == 200
+    for bad in ("2025-13", "x" * 50, "2025-1"):
+        page = testapp.get(f"/merchant/{shop.id}/statement", {"period": bad}, status=400)
+        assert 'role="alert"' in page.text
+    verify_ok(dbsession)
+
+
+def test_statement_csv_is_bom_utf8_escaped_and_audited(testapp, dbsession, month_end,
+                                                       other_shop, other_staff, regional):
+    sign_in_directly(testapp, dbsession, other_staff)
+    response = testapp.post_form(f"/merchant/{other_shop.id}/statement/csv",
+                                 {"period": "2025-01"})
+    assert response.content_type == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.body.decode("utf-8-sig"))))
+    assert rows[0][0] == "対象期間"
+    assert rows[0][4:] == ["支払い件数", "支払いポイント", "返金件数", "返金ポイント",
+                          "差引ポイント"]
+    # the shop's name starts with "=": never a formula
+    assert rows[1] == ["2025-01", str(other_shop.id), "'=HYPERLINK(\"x\")",
+                       "宮城県地域ポイント2025", "1", "5000", "0", "0", "5000"]
+    assert len(rows) == 2
+    dbsession.rollback()
+    entry = dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.action == "points.statement.download")).one()
+    assert entry.target == f"merchant:{other_shop.id}" and entry.detail["period"] == "2025-01"
+    testapp.post_form(f"/merchant/{other_shop.id}/statement/csv", {"period": "2025-99"},
+                      status=400)
+    # without the CSRF token: refused
+    testapp.post(f"/merchant/{other_shop.id}/statement/csv", {"period": "2025-01"},
+                 status=400)
+    verify_ok(dbsession)
+
+
+def test_nobody_sees_another_merchants_statement(testapp, dbsession, month_end, shop,
+                                                 other_shop, other_staff, resident):
+    sign_in_directly(testapp, dbsession, other_staff)
+    testapp.get(f"/merchant/{shop.id}/statement", {"period": "2025-01"}, status=403)
+    testapp.post_form(f"/merchant/{shop.id}/statement/csv", {"period": "2025-01"}, status=403)
+    own = testapp.get(f"/merchant/{other_shop.id}/statement", {"period": "2025-01"})
+    assert "1,300" not in own.text and "5,000" in own.text
+    sign_in_directly(testapp, dbsession, resident)
+    testapp.get(f"/merchant/{shop.id}/statement", status=403)
+    testapp.get("/merchant/99999999/statement", status=403)
+    testapp.logout()
+    response = testapp.get(f"/merchant/{shop.id}/statement", status=(302, 303, 403))
+    assert "1,300" not in response.text
+    dbsession.rollback()
+    assert dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.action == "points.statement.download")).first() is None
+    verify_ok(dbsession)
