@@ -40,4 +40,5 @@ def includeme(config):
     config.include("kairan_points.views")
     config.include("kairan_points.payments")
     config.include("kairan_points.earning")
+    config.include("kairan_points.campaigns")
     config.include("kairan_points.settlement")

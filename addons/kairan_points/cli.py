@@ -82,3 +82,47 @@ def expire(env, batch, at):
 from kairan_points.earning.cli import remind as _remind  # noqa: E402
 
 points.add_command(_remind)
+
+
+@points.command("draw")
+@click.argument("campaign")
+@click.option("--seed", default=None, help="The revealed seed (its SHA-256 was committed).")
+@click.option("--verify", "check", is_flag=True,
+              help="Recompute the draw from the stored applications; exit 1 if it differs.")
+@click.option("--promote", is_flag=True,
+              help="Expire unaccepted places past their date and offer them to the "
+                   "waiting list.")
+@pass_env
+def draw(env, campaign, seed, check, promote):
+    """Draw CAMPAIGN (its code) with the revealed seed, verify a draw, or promote."""
+    from kairan_points.campaigns import services
+
+    base_url = env.settings.get("kairan.base_url", "")
+    with env.transaction() as dbsession:
+        found = services.by_code(dbsession, campaign)
+        if found is None:
+            raise click.BadParameter(f"no campaign {campaign!r}", param_hint="CAMPAIGN")
+        if check:
+            result = services.verify_draw(dbsession, found, seed)
+            for problem in result.problems:
+                click.echo(f"FAIL {problem}")
+            if not result.ok:
+                click.echo("THE DRAW DOES NOT MATCH")
+                raise SystemExit(1)
+            click.echo(f"the draw of {found.code} matches: seed sha256 {found.seed_hash}, "
+                       f"result sha256 {found.result_hash}")
+            return
+        try:
+            if promote:
+                offered = services.promote(dbsession, found)
+                services.notify(dbsession, env.registry, found, offered, base_url)
+                click.echo(f"offered {len(offered)} places to the waiting list")
+                return
+            if not seed:
+                raise click.BadParameter("give the revealed seed", param_hint="--seed")
+            winners = services.draw(dbsession, found, seed)
+            services.notify(dbsession, env.registry, found, winners, base_url)
+        except services.CampaignRefused as error:
+            raise click.ClickException(error.message.interpolate()) from None
+        click.echo(f"drew {found.code}: {len(winners)} winners; result sha256 "
+                   f"{found.result_hash}")

@@ -268,6 +268,9 @@ def _refuse_bulk_ledger_changes(state):
         raise LedgerImmutable(f"{table.name} rows are never changed or deleted")
 
 
+# The campaigns' tables live in their sub-package (see below).
+from kairan_points.campaigns import models as _campaigns_models  # noqa: E402,F401
+
 # The earning tables live in their sub-package; imported here so that loading this
 # module knows every table of the add-on.
 from kairan_points.earning import models as _earning_models  # noqa: E402,F401
