@@ -3,13 +3,17 @@
 Needs the merchants add-on (``config.add_merchant_page``): without it nothing
 is registered. Routes: ``/merchant/{merchant_id}/statement`` (GET, the
 printable statement; ``?period=YYYY-MM``, default the current JST month) and
-``/merchant/{merchant_id}/statement/csv`` (POST, the CSV download, audited).
+``/merchant/{merchant_id}/statement/csv`` (POST, the CSV download, audited);
+for operators (``points.operate``) ``/manage/points/settlement`` (GET, every
+merchant and programme of a month) and ``/manage/points/settlement/download``
+(POST, the contractor's settlement file as CSV or XLSX, audited).
 """
 
 
 def includeme(config):
     from kairan.i18n.translation import _
     from kairan_points.payments.views import merchant_context
+    from kairan_points.views import PointsManagement
 
     if getattr(config, "add_merchant_page", None) is None:
         return
@@ -20,4 +24,8 @@ def includeme(config):
                      "/merchant/{merchant_id:\\d+}/statement/csv", factory=merchant_context)
     config.add_merchant_page("points.statement", "points.merchant_statement",
                              _("Monthly statement"))
+    config.add_route("points.settlement", "/manage/points/settlement",
+                     factory=PointsManagement)
+    config.add_route("points.settlement_download", "/manage/points/settlement/download",
+                     factory=PointsManagement)
     config.scan("kairan_points.settlement.views")

@@ -6,18 +6,23 @@ id in the address gives 403 (or 404 when there is no such merchant).
 The download is a POST (CSRF token) because it writes an audit entry.
 """
 
-from kairan_merchants.interfaces import MERCHANT_PERMISSION
+import io
+
+from kairan_merchants.interfaces import MERCHANT_PERMISSION, IMerchantDirectory
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
+from sqlalchemy import select
 
 from kairan.audit.services import audit
 from kairan.db.meta import utcnow
-from kairan.export.writers import CONTENT_TYPES, iter_csv
+from kairan.export.writers import CONTENT_TYPES, iter_csv, write_xlsx
 from kairan.i18n.translation import _
 from kairan_points.errors import PointsRefused
+from kairan_points.models import Programme
 from kairan_points.services import tokyo_date
 from kairan_points.settlement import services
+from kairan_points.views import OPERATE
 
 STATEMENT = "kairan_points:templates/settlement/statement.pt"
 
@@ -140,6 +145,105 @@ def merchant_statement_csv(request):
                         charset="utf-8")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="statement-{merchant.id}-{period.code}.csv"')
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- the operators' settlement file --------------------------------------------------------
+
+SETTLEMENT = "kairan_points:templates/settlement/settlement.pt"
+FILE_COLUMNS = (
+    ("period", _("Period")),
+    ("merchant_id", _("Merchant ID")),
+    ("merchant", _("Merchant")),
+    ("legal_name", _("Legal name")),
+    ("programme_code", _("Programme code")),
+    ("programme", _("Programme")),
+    ("payments", _("Payments")),
+    ("payment_points", _("Points paid")),
+    ("refunds", _("Refunds")),
+    ("refund_points", _("Points refunded")),
+    ("net", _("Net points")),
+)
+FILE_FORMATS = ("csv", "xlsx")
+
+
+def settlement_rows(request, period):
+    """Every merchant's and programme's row of the period, as dicts keyed like ``FILE_COLUMNS``."""
+    directory = request.registry.getUtility(IMerchantDirectory)
+    rows = services.ledger_rows(request.dbsession, period)
+    programmes = {p.id: p for p in request.dbsession.scalars(select(Programme))}
+    merchants = {}
+    out = []
+    for row in rows:
+        if row.merchant_id not in merchants:
+            merchants[row.merchant_id] = directory.get_merchant(request, row.merchant_id)
+        merchant = merchants[row.merchant_id]
+        programme = programmes.get(row.programme_id)
+        out.append({"period": period.code, "merchant_id": row.merchant_id,
+                    "merchant": merchant.name if merchant else "",
+                    "legal_name": merchant.legal_name if merchant else "",
+                    "programme_code": programme.code if programme else "",
+                    "programme": programme.name if programme else "",
+                    "payments": row.payments, "payment_points": row.payment_points,
+                    "refunds": row.refunds, "refund_points": row.refund_points, "net": row.net})
+    return out
+
+
+def _settlement_page(request, period=None, alert=None, status=None):
+    translate = request.localizer.translate
+    request.response.headers["Cache-Control"] = "no-store"
+    if status is not None:
+        request.response.status_int = status
+    rows = settlement_rows(request, period) if period is not None else []
+    keys = ("payments", "payment_points", "refunds", "refund_points", "net")
+    totals = {k: _fmt(sum(r[k] for r in rows)) for k in keys}
+    return {"page_title": translate(_("Settlement")),
+            "period": period.code if period is not None else "",
+            "alert": translate(alert) if alert is not None else None,
+            "rows": [{**r, **{k: _fmt(r[k]) for k in keys}} for r in rows],
+            "totals": totals if period is not None else None, "formats": FILE_FORMATS,
+            "self_url": request.route_path("points.settlement"),
+            "download_url": request.route_path("points.settlement_download")}
+
+
+@view_config(route_name="points.settlement", renderer=SETTLEMENT, permission=OPERATE,
+             request_method="GET")
+def settlement_page(request):
+    try:
+        period = _period(request, request.GET)
+    except PointsRefused as error:
+        return _settlement_page(request, alert=error.message, status=error.status)
+    return _settlement_page(request, period)
+
+
+@view_config(route_name="points.settlement_download", renderer=SETTLEMENT, permission=OPERATE,
+             request_method="POST")
+def settlement_download(request):
+    """The contractor's settlement file of a month: one row per merchant and programme."""
+    fmt = request.POST.get("format", "")
+    try:
+        period = services.parse_period(request.POST.get("period", ""))
+    except PointsRefused as error:
+        return _settlement_page(request, alert=error.message, status=error.status)
+    if fmt not in FILE_FORMATS:
+        return _settlement_page(request, period, alert=_("Choose CSV or XLSX."), status=400)
+    rows = settlement_rows(request, period)
+    exporter = RowsExporter(f"settlement-{period.code}", FILE_COLUMNS, rows)
+    if fmt == "csv":
+        body = b"".join(iter_csv(request, exporter))
+    else:
+        buffer = io.BytesIO()
+        write_xlsx(request, exporter, buffer)
+        body = buffer.getvalue()
+    audit(request, "points.settlement.download", target=f"points-period:{period.code}",
+          detail={"period": period.code, "format": fmt, "rows": len(rows)})
+    response = Response(body=body, content_type=CONTENT_TYPES[fmt].split(";")[0])
+    if fmt == "csv":
+        response.charset = "utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="settlement-{period.code}.{fmt}"')
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,4 +1,5 @@
-"""Merchants' monthly statements: the service, the printable page and the CSV (both DBs)."""
+"""Merchants' monthly statements (service, printable page, CSV) and the operators'
+settlement file for the contractor (CSV, XLSX), on both DBs."""
 
 import csv
 import io
@@ -212,4 +213,88 @@ def test_nobody_sees_another_merchants_statement(testapp, dbsession, month_end, 
     dbsession.rollback()
     assert dbsession.scalars(select(AuditEntry).where(
         AuditEntry.action == "points.statement.download")).first() is None
+    verify_ok(dbsession)
+
+
+# -- the operators' settlement file ------------------------------------------------------
+
+@pytest.fixture
+def operator(make_user):
+    return make_user(email="operator@example.jp", roles=("Member", "Operator"))
+
+
+def test_operators_see_every_merchant_and_programme(testapp, dbsession, month_end, operator,
+                                                    shop, other_shop):
+    sign_in_directly(testapp, dbsession, operator)
+    page = testapp.get("/manage/points/settlement", {"period": "2025-01"})
+    assert "加盟店精算" in page.text
+    # the shop's regional and community rows and the other shop's row; totals
+    assert "1,050" in page.text and "5,000" in page.text and "6,250" in page.text
+    assert "コミュニティポイント" in page.text
+    page = testapp.get("/manage/points/settlement", {"period": "2025-1"}, status=400)
+    assert 'role="alert"' in page.text
+    verify_ok(dbsession)
+
+
+def test_settlement_csv_one_row_per_merchant_and_programme(testapp, dbsession, month_end,
+                                                          operator, shop, other_shop,
+                                                          regional, community):
+    sign_in_directly(testapp, dbsession, operator)
+    response = testapp.post_form("/manage/points/settlement/download",
+                                 {"period": "2025-01", "format": "csv"})
+    assert response.body.startswith("\ufeff".encode())
+    assert response.headers["Content-Disposition"] == \
+        'attachment; filename="settlement-2025-01.csv"'
+    rows = list(csv.reader(io.StringIO(response.body.decode("utf-8-sig"))))
+    assert len(rows[0]) == 11
+    body = {(r[1], r[4]): r[6:] for r in rows[1:]}
+    assert body == {
+        (str(shop.id), "regional2025"): ["2", "1300", "1", "250", "1050"],
+        (str(shop.id), "community2025"): ["1", "200", "0", "0", "200"],
+        (str(other_shop.id), "regional2025"): ["1", "5000", "0", "0", "5000"],
+    }
+    other = next(r for r in rows[1:] if r[1] == str(other_shop.id))
+    assert other[2] == "'=HYPERLINK(\"x\")"  # escaped, never a formula
+    dbsession.rollback()
+    entry = dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.action == "points.settlement.download")).one()
+    assert entry.detail == {"period": "2025-01", "format": "csv", "rows": 3}
+    verify_ok(dbsession)
+
+
+def test_settlement_xlsx(testapp, dbsession, month_end, operator, shop, other_shop):
+    from openpyxl import load_workbook
+
+    sign_in_directly(testapp, dbsession, operator)
+    response = testapp.post_form("/manage/points/settlement/download",
+                                 {"period": "2025-02", "format": "xlsx"})
+    assert response.content_type.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.body)).active
+    values = list(sheet.values)
+    assert values[0][0] == "対象期間"
+    assert [list(v) for v in values[1:]] == [
+        ["2025-02", shop.id, "回覧板マート", "株式会社回覧板マート", "regional2025",
+         "宮城県地域ポイント2025", 1, 700, 2, 800, -100]]
+    verify_ok(dbsession)
+
+
+@pytest.mark.parametrize("values", [{"period": "2025-01", "format": "pdf"},
+                                    {"period": "2025-13", "format": "csv"},
+                                    {"format": "csv"}])
+def test_bad_downloads_are_refused(testapp, dbsession, month_end, operator, values):
+    sign_in_directly(testapp, dbsession, operator)
+    page = testapp.post_form("/manage/points/settlement/download", values, status=400)
+    assert 'role="alert"' in page.text
+    dbsession.rollback()
+    assert dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.action == "points.settlement.download")).first() is None
+
+
+def test_merchant_staff_and_residents_cannot_reach_it(testapp, dbsession, month_end, staff,
+                                                      resident):
+    for user in (staff, resident):
+        sign_in_directly(testapp, dbsession, user)
+        testapp.get("/manage/points/settlement", {"period": "2025-01"}, status=403)
+        testapp.post_form("/manage/points/settlement/download",
+                          {"period": "2025-01", "format": "csv"}, status=403)
     verify_ok(dbsession)
