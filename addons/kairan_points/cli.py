@@ -126,3 +126,8 @@ def draw(env, campaign, seed, check, promote):
             raise click.ClickException(error.message.interpolate()) from None
         click.echo(f"drew {found.code}: {len(winners)} winners; result sha256 "
                    f"{found.result_hash}")
+
+
+from kairan_points.settlement.cli import settle as _settle  # noqa: E402
+
+points.add_command(_settle)

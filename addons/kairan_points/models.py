@@ -278,3 +278,6 @@ from kairan_points.earning import models as _earning_models  # noqa: E402,F401
 # The payments' table lives in its sub-package; imported here so that loading this
 # module (migrations, the test database) knows every table of the add-on.
 from kairan_points.payments import models as _payments_models  # noqa: E402,F401
+
+# The settlement's tables (closed periods, recorded totals) live in their sub-package.
+from kairan_points.settlement import models as _settlement_models  # noqa: E402,F401

@@ -6,7 +6,9 @@ printable statement; ``?period=YYYY-MM``, default the current JST month) and
 ``/merchant/{merchant_id}/statement/csv`` (POST, the CSV download, audited);
 for operators (``points.operate``) ``/manage/points/settlement`` (GET, every
 merchant and programme of a month) and ``/manage/points/settlement/download``
-(POST, the contractor's settlement file as CSV or XLSX, audited).
+(POST, the contractor's settlement file as CSV or XLSX, audited) and
+``/manage/points/settlement/close`` (POST, closing an ended month, audited).
+CLI: ``kairan points settle --period YYYY-MM [--close]`` (``kairan_points.cli``).
 """
 
 
@@ -27,5 +29,7 @@ def includeme(config):
     config.add_route("points.settlement", "/manage/points/settlement",
                      factory=PointsManagement)
     config.add_route("points.settlement_download", "/manage/points/settlement/download",
+                     factory=PointsManagement)
+    config.add_route("points.settlement_close", "/manage/points/settlement/close",
                      factory=PointsManagement)
     config.scan("kairan_points.settlement.views")

@@ -126,9 +126,115 @@ def ledger_rows(dbsession, period, merchant_id=None):
 
 
 def merchant_statement(dbsession, period, merchant_id):
-    """The merchant's ``Statement`` for the period, one row per programme."""
-    return Statement(period, ledger_rows(dbsession, period, merchant_id))
+    """The merchant's ``Statement`` for the period, one row per programme (a closed
+    month's from the totals recorded when it was closed)."""
+    return Statement(period, statement_rows(dbsession, period, merchant_id))
 
 
 def programme_names(dbsession, locale):
     return {p.id: p.localized_name(locale) for p in dbsession.scalars(select(Programme))}
+
+
+# -- closing a period and reconciling it ---------------------------------------------------
+
+def closed_period(dbsession, period):
+    """The ``SettlementPeriod`` of a closed month, or None while it is open."""
+    from kairan_points.settlement.models import SettlementPeriod
+
+    return dbsession.scalars(select(SettlementPeriod)
+                             .where(SettlementPeriod.period == period.code)).first()
+
+
+def recorded_rows(dbsession, closed, merchant_id=None):
+    """The ``StatementRow`` s recorded when the period was closed."""
+    from kairan_points.settlement.models import SettlementTotal
+
+    query = (select(SettlementTotal).where(SettlementTotal.period_id == closed.id)
+             .order_by(SettlementTotal.merchant_id, SettlementTotal.programme_id))
+    if merchant_id is not None:
+        query = query.where(SettlementTotal.merchant_id == merchant_id)
+    return [StatementRow(t.merchant_id, t.programme_id, t.payments, t.payment_points,
+                         t.refunds, t.refund_points, t.net) for t in dbsession.scalars(query)]
+
+
+def statement_rows(dbsession, period, merchant_id=None):
+    """A closed month's recorded rows; an open month's rows from the ledger."""
+    closed = closed_period(dbsession, period)
+    if closed is not None:
+        return recorded_rows(dbsession, closed, merchant_id)
+    return ledger_rows(dbsession, period, merchant_id)
+
+
+class PeriodClosed(PointsRefused):
+    status = 409
+    message = _("This month is closed already.")
+
+
+class PeriodNotOver(PointsRefused):
+    message = _("A month can be closed only after it has ended (00:00 JST on the 1st).")
+
+
+def close_period(dbsession, period, actor_id, now):
+    """Record every merchant's and programme's totals of the ended month; return the row.
+
+    A second close is refused (``PeriodClosed``): checked first, and the unique
+    ``period`` makes a concurrent second close fail too (savepoint, then refused).
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from kairan_points.settlement.models import SettlementPeriod, SettlementTotal
+
+    if now < period.end:
+        raise PeriodNotOver()
+    if closed_period(dbsession, period) is not None:
+        raise PeriodClosed()
+    closed = SettlementPeriod(period=period.code, closed_by=actor_id, closed_at=now)
+    try:
+        with dbsession.begin_nested():
+            dbsession.add(closed)
+            dbsession.flush()
+    except IntegrityError:
+        raise PeriodClosed() from None
+    for row in ledger_rows(dbsession, period):
+        dbsession.add(SettlementTotal(
+            period_id=closed.id, merchant_id=row.merchant_id, programme_id=row.programme_id,
+            payments=row.payments, payment_points=row.payment_points, refunds=row.refunds,
+            refund_points=row.refund_points, net=row.net))
+    dbsession.flush()
+    return closed
+
+
+@dataclass
+class Reconciliation:
+    period: Period
+    closed: object  # SettlementPeriod or None
+    ledger: Statement
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return self.closed is not None and not self.problems
+
+
+FIELDS = ("payments", "payment_points", "refunds", "refund_points", "net")
+
+
+def reconcile(dbsession, period):
+    """Compare the recorded statements of a closed month with the ledger, row by row."""
+    ledger = {(r.merchant_id, r.programme_id): r for r in ledger_rows(dbsession, period)}
+    report = Reconciliation(period, closed_period(dbsession, period),
+                            Statement(period, list(ledger.values())))
+    if report.closed is None:
+        return report
+    recorded = {(r.merchant_id, r.programme_id): r
+                for r in recorded_rows(dbsession, report.closed)}
+    for key in sorted(set(ledger) | set(recorded)):
+        mine, theirs = recorded.get(key), ledger.get(key)
+        for name in FIELDS:
+            want = getattr(theirs, name) if theirs else 0
+            have = getattr(mine, name) if mine else 0
+            if want != have:
+                report.problems.append(
+                    f"merchant {key[0]} programme {key[1]}: {name} recorded {have}, "
+                    f"ledger {want}")
+    return report

@@ -9,18 +9,18 @@ The download is a POST (CSRF token) because it writes an audit entry.
 import io
 
 from kairan_merchants.interfaces import MERCHANT_PERMISSION, IMerchantDirectory
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from kairan.audit.services import audit
+from kairan.audit.services import audit, audit_now
 from kairan.db.meta import utcnow
 from kairan.export.writers import CONTENT_TYPES, iter_csv, write_xlsx
 from kairan.i18n.translation import _
 from kairan_points.errors import PointsRefused
 from kairan_points.models import Programme
-from kairan_points.services import tokyo_date
+from kairan_points.services import TOKYO, tokyo_date
 from kairan_points.settlement import services
 from kairan_points.views import OPERATE
 
@@ -79,6 +79,17 @@ def _period(request, params):
         today = tokyo_date(utcnow())
         return services.Period(today.year, today.month)
     return services.parse_period(raw)
+
+
+def _tokyo(when):
+    return when.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+
+
+def _user_name(request, user_id):
+    from kairan.accounts.models import User
+
+    user = request.dbsession.get(User, user_id) if user_id is not None else None
+    return user.email if user is not None else "kairan points settle"
 
 
 def _fmt(value):
@@ -172,7 +183,7 @@ FILE_FORMATS = ("csv", "xlsx")
 def settlement_rows(request, period):
     """Every merchant's and programme's row of the period, as dicts keyed like ``FILE_COLUMNS``."""
     directory = request.registry.getUtility(IMerchantDirectory)
-    rows = services.ledger_rows(request.dbsession, period)
+    rows = services.statement_rows(request.dbsession, period)
     programmes = {p.id: p for p in request.dbsession.scalars(select(Programme))}
     merchants = {}
     out = []
@@ -199,7 +210,15 @@ def _settlement_page(request, period=None, alert=None, status=None):
     rows = settlement_rows(request, period) if period is not None else []
     keys = ("payments", "payment_points", "refunds", "refund_points", "net")
     totals = {k: _fmt(sum(r[k] for r in rows)) for k in keys}
+    report = services.reconcile(request.dbsession, period) if period is not None else None
+    closed = report.closed if report is not None else None
     return {"page_title": translate(_("Settlement")),
+            "closed": closed is not None,
+            "closed_at": _tokyo(closed.closed_at) if closed is not None else "",
+            "closed_by": _user_name(request, closed.closed_by) if closed is not None else "",
+            "mismatch": report is not None and closed is not None and not report.ok,
+            "problems": report.problems if report is not None else [],
+            "close_url": request.route_path("points.settlement_close"),
             "period": period.code if period is not None else "",
             "alert": translate(alert) if alert is not None else None,
             "rows": [{**r, **{k: _fmt(r[k]) for k in keys}} for r in rows],
@@ -247,3 +266,28 @@ def settlement_download(request):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@view_config(route_name="points.settlement_close", renderer=SETTLEMENT, permission=OPERATE,
+             request_method="POST")
+def settlement_close(request):
+    """Close an ended month: record its totals; a closed month is never closed again."""
+    try:
+        period = services.parse_period(request.POST.get("period", ""))
+        closed = services.close_period(request.dbsession, period, request.user.id, utcnow())
+    except PointsRefused as error:
+        request.tm.doom()
+        period_text = request.POST.get("period", "")[:7]
+        audit_now(request, "points.settlement.close", target=f"points-period:{period_text}",
+                  outcome="refused", detail={"reason": type(error).__name__})
+        try:
+            shown = services.parse_period(period_text)
+        except PointsRefused:
+            shown = None
+        return _settlement_page(request, shown, alert=error.message, status=error.status)
+    rows = services.recorded_rows(request.dbsession, closed)
+    audit(request, "points.settlement.close", target=f"points-period:{period.code}",
+          detail={"period": period.code, "rows": len(rows),
+                  "net": sum(r.net for r in rows)})
+    request.session.flash(request.localizer.translate(_("The month is closed.")))
+    return HTTPSeeOther(request.route_url("points.settlement", _query={"period": period.code}))

@@ -10,7 +10,7 @@ from kairan_merchants.interfaces import IMerchantDirectory
 from kairan_points import services
 from kairan_points.payments import services as payments
 from kairan_points.settlement import services as settlement
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from kairan.audit.models import AuditEntry
 from kairan.testing import sign_in_directly
@@ -297,4 +297,120 @@ def test_merchant_staff_and_residents_cannot_reach_it(testapp, dbsession, month_
         testapp.get("/manage/points/settlement", {"period": "2025-01"}, status=403)
         testapp.post_form("/manage/points/settlement/download",
                           {"period": "2025-01", "format": "csv"}, status=403)
+    verify_ok(dbsession)
+
+
+# -- closing a month and reconciling it -------------------------------------------------
+
+def test_an_operator_closes_an_ended_month_once(testapp, dbsession, month_end, operator, shop,
+                                                staff, regional, registry, app_request,
+                                                resident):
+    from kairan_points.settlement.models import SettlementPeriod, SettlementTotal
+
+    sign_in_directly(testapp, dbsession, operator)
+    page = testapp.get("/manage/points/settlement", {"period": "2025-01"})
+    assert "締められていません" in page.text and "この月を締める" in page.text
+    testapp.post_form("/manage/points/settlement/close", {"period": "2025-01"}, status=303)
+    dbsession.rollback()
+    closed = dbsession.scalars(select(SettlementPeriod)).one()
+    assert (closed.period, closed.closed_by) == ("2025-01", operator.id)
+    recorded = {(t.merchant_id, t.programme_id): (t.payments, t.payment_points, t.refunds,
+                                                  t.refund_points, t.net)
+                for t in dbsession.scalars(select(SettlementTotal))}
+    assert recorded[(shop.id, regional.id)] == (2, 1_300, 1, 250, 1_050)
+    assert len(recorded) == 3
+    entry = dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.action == "points.settlement.close")).one()
+    assert entry.outcome == "success" and entry.detail["net"] == 6_250
+    page = testapp.get("/manage/points/settlement", {"period": "2025-01"})
+    assert "一致しています" in page.text and "この月を締める" not in page.text
+    # a second close is refused and changes nothing
+    page = testapp.post_form("/manage/points/settlement/close", {"period": "2025-01"},
+                             status=409)
+    assert "すでに締められています" in page.text
+    # a month that has not ended cannot be closed; nor can nonsense
+    testapp.post_form("/manage/points/settlement/close", {"period": "2099-01"}, status=400)
+    testapp.post_form("/manage/points/settlement/close", {"period": "x"}, status=400)
+    dbsession.rollback()
+    assert dbsession.scalar(select(func.count()).select_from(SettlementPeriod)) == 1
+    assert dbsession.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "points.settlement.close", AuditEntry.outcome == "refused")) == 3
+    # staff cannot close
+    sign_in_directly(testapp, dbsession, staff)
+    testapp.post_form("/manage/points/settlement/close", {"period": "2025-02"}, status=403)
+    verify_ok(dbsession)
+
+
+def test_a_closed_month_is_served_from_its_recorded_totals(testapp, dbsession, month_end,
+                                                           operator, shop, staff, regional,
+                                                           registry, app_request, resident):
+    from kairan_points.settlement.models import SettlementTotal
+
+    january = settlement.parse_period("2025-01")
+    settlement.close_period(dbsession, january, operator.id, datetime(2025, 2, 1, tzinfo=UTC))
+    dbsession.commit()
+    assert settlement.reconcile(dbsession, january).ok
+    # a (back-dated) payment lands in January after the close: the ledger moves, the
+    # statement does not, and the reconciliation says so
+    pay_at(dbsession, registry, app_request, resident, shop, regional, 9,
+           datetime(2025, 1, 20, tzinfo=UTC))
+    statement = settlement.merchant_statement(dbsession, january, shop.id)
+    assert rows_of(statement)[regional.id] == (2, 1_300, 1, 250, 1_050)
+    report = settlement.reconcile(dbsession, january)
+    assert not report.ok and any("payment_points recorded 1300, ledger 1309" in p
+                                 for p in report.problems)
+    sign_in_directly(testapp, dbsession, staff)
+    assert "1,050" in testapp.get(f"/merchant/{shop.id}/statement", {"period": "2025-01"}).text
+    sign_in_directly(testapp, dbsession, operator)
+    page = testapp.get("/manage/points/settlement", {"period": "2025-01"})
+    assert "一致しません" in page.text and 'role="alert"' in page.text
+    dbsession.rollback()
+    assert dbsession.scalar(select(func.count()).select_from(SettlementTotal)) == 3
+    verify_ok(dbsession)
+
+
+@pytest.fixture
+def kairan(tmp_path, kairan_settings, app_config, clean_db):
+    from click.testing import CliRunner
+
+    from kairan.cli.main import cli
+
+    ini = tmp_path / "points.ini"
+    ini.write_text("\n".join([
+        "[app:main]", "use = egg:kairan", "kairan.env = testing",
+        f"sqlalchemy.url = {kairan_settings['sqlalchemy.url']}",
+        "kairan.base_url = http://localhost:6543", "kairan.addons = kairan_points", ""]))
+
+    def run(*args, expect=0):
+        result = CliRunner().invoke(cli, ["-c", str(ini), *args], catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        assert "Traceback" not in result.output
+        return result.output
+
+    return run
+
+
+def test_the_settle_command_closes_and_reconciles(kairan, dbsession, month_end, shop,
+                                                  regional):
+    from kairan_points.settlement.models import SettlementTotal
+
+    output = kairan("points", "settle", "--period", "2025-01")
+    assert "net 6250" in output and "is open" in output
+    output = kairan("points", "settle", "--period", "2025-01", "--close")
+    assert "closed 2025-01: 3 rows" in output and "agree with the ledger" in output
+    assert "REFUSED" in kairan("points", "settle", "--period", "2025-01", "--close", expect=1)
+    kairan("points", "settle", "--period", "2099-12", "--close", expect=1)
+    kairan("points", "settle", "--period", "2025/01", expect=2)
+    dbsession.rollback()
+    entry = dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.action == "points.settlement.close")).one()
+    assert entry.actor_id is None and entry.detail["via"] == "cli"
+    # corrupt a recorded total: the reconciliation fails with exit status 1
+    dbsession.execute(update(SettlementTotal)
+                      .where(SettlementTotal.merchant_id == shop.id,
+                             SettlementTotal.programme_id == regional.id)
+                      .values(net=SettlementTotal.net + 1))
+    dbsession.commit()
+    output = kairan("points", "settle", "--period", "2025-01", expect=1)
+    assert "MISMATCH" in output and "net recorded 1051, ledger 1050" in output
     verify_ok(dbsession)
