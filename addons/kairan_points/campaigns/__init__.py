@@ -2,9 +2,19 @@
 
 - Tables ``points_campaigns`` and ``points_campaign_applications``
   (``kairan_points.campaigns.models``), services in ``kairan_points.campaigns.services``.
+- Routes: ``/points/campaigns`` (residents: open campaigns, apply, their applications,
+  accept or decline); the dashboard tile ``points_campaigns``.
 - CLI: ``kairan points draw CAMPAIGN --seed ...`` (``--verify``, ``--promote``).
 """
 
 
 def includeme(config):
+    from kairan_points.campaigns.tiles import CampaignsTile
+
     config.add_translation_dirs("kairan_points:campaigns/locale")
+    config.add_route("points.campaigns", "/points/campaigns")
+    config.add_route("points.campaign_apply", "/points/campaigns/{id:\\d+}/apply")
+    config.add_route("points.campaign_accept", "/points/campaigns/{id:\\d+}/accept")
+    config.add_route("points.campaign_decline", "/points/campaigns/{id:\\d+}/decline")
+    config.add_dashboard_tile(CampaignsTile())
+    config.scan("kairan_points.campaigns.views")
