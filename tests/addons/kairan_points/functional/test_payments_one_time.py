@@ -20,8 +20,7 @@ from tests.addons.kairan_points.functional import test_payments as base
 KEY_RE, RECEIPT_RE, give, wallet_balance = (base.KEY_RE, base.RECEIPT_RE, base.give,
                                             base.wallet_balance)
 # the fixtures of the static-code tests
-regional, request_, resident, shop, staff = (base.regional, base.request_, base.resident,
-                                             base.shop, base.staff)
+regional, resident, shop, staff = (base.regional, base.resident, base.shop, base.staff)
 
 CODE_RE = re.compile(r"KP1\.\d+\.[A-Za-z0-9_-]{22}")
 
@@ -127,10 +126,10 @@ def test_a_refused_payment_leaves_the_code_unused(testapp, dbsession, regional, 
 
 
 @pytest.mark.postgres_only
-def test_fifty_concurrent_redemptions_make_one_payment(dbsession, registry, request_,
+def test_fifty_concurrent_redemptions_make_one_payment(dbsession, registry, app_request,
                                                        make_user, regional, shop):
     directory = registry.getUtility(IMerchantDirectory)
-    scan = directory.verify_payload(request_, directory.payload_for(request_,
+    scan = directory.verify_payload(app_request, directory.payload_for(app_request,
                                                                     shop.branches[0].id))
     residents = [make_user(email=f"payer{i}@example.jp") for i in range(10)]
     for person in residents:
