@@ -4,12 +4,16 @@
   (``kairan_points.campaigns.models``), services in ``kairan_points.campaigns.services``.
 - Routes: ``/points/campaigns`` (residents: open campaigns, apply, their applications,
   accept or decline); ``/manage/points/campaigns`` (operators: create, commit a seed,
-  draw with the action ``points.grant``, the ranking); the dashboard tile ``points_campaigns``.
+  draw with the action ``points.grant``, the ranking); the dashboard tile
+  ``points_campaigns``; an account-page link; exporters ``points_campaigns`` and
+  ``points_campaign_applications``.
 - CLI: ``kairan points draw CAMPAIGN --seed ...`` (``--verify``, ``--promote``).
 """
 
 
 def includeme(config):
+    from kairan.i18n.translation import _
+    from kairan_points.campaigns.exporters import EXPORTERS
     from kairan_points.campaigns.tiles import CampaignsTile
     from kairan_points.views import PointsManagement
 
@@ -28,5 +32,9 @@ def includeme(config):
     config.add_route("points.campaign_draw", "/manage/points/campaigns/{id:\\d+}/draw",
                      factory=manage)
     config.add_dashboard_tile(CampaignsTile())
+    config.add_account_link("points.campaigns", "points.campaigns", _("Points campaigns"),
+                            order=61)
+    for exporter in EXPORTERS:
+        config.add_exporter(exporter)
     config.scan("kairan_points.campaigns.views")
     config.scan("kairan_points.campaigns.manage")

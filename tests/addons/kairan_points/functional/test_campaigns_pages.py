@@ -93,3 +93,28 @@ def test_the_campaign_pages_need_a_signed_in_resident(testapp, make_campaign):  
     response = testapp.get("/points/campaigns", status=(302, 303, 403))
     assert "/login" in response.headers.get("Location", "/login")
     testapp.post(f"/points/campaigns/{campaign.id}/apply", {}, status=(302, 303, 400, 403))
+
+
+def test_exporters_list_the_campaign_tables_and_the_account_page_links(
+        testapp, dbsession, make_campaign, make_user, registry):  # noqa: F811
+    from types import SimpleNamespace
+
+    from kairan_points.campaigns.exporters import EXPORTERS
+
+    from kairan.export.services import registered_exporters
+
+    campaign = make_campaign(capacity=1)
+    resident = make_user()
+    services.apply(dbsession, campaign, resident.id, 1)
+    dbsession.commit()
+    drawn(dbsession, campaign)
+    request = SimpleNamespace(dbsession=dbsession)
+    rows = {exporter.name: list(exporter.rows(request)) for exporter in EXPORTERS}
+    assert set(rows) == {"points_campaigns", "points_campaign_applications"}
+    assert set(rows) <= set(registered_exporters(registry))
+    assert [r[2] for r in rows["points_campaign_applications"]] == [resident.id]
+    assert rows["points_campaigns"][0][12] == SEED
+    for exporter in EXPORTERS:
+        assert len(exporter.columns(request)) == len(rows[exporter.name][0])
+    sign_in_directly(testapp, dbsession, resident)
+    assert 'href="/points/campaigns"' in testapp.get("/account").text
