@@ -114,8 +114,14 @@ def apply(request):
 @view_config(route_name="points.campaign_accept", renderer=RESIDENT,
              permission=Permission.MEMBER, request_method="POST")
 def accept(request):
-    return _act(request, "accept", lambda c: services.accept(
-        request.dbsession, c, request.user.id), _("You accepted: the points are granted."))
+    def work(campaign):
+        # each acceptance check first frees the places of offers past their date
+        promoted = services.promote(request.dbsession, campaign)
+        services.notify(request.dbsession, request.registry, campaign, promoted,
+                        request.application_url)
+        return services.accept(request.dbsession, campaign, request.user.id)
+
+    return _act(request, "accept", work, _("You accepted: the points are granted."))
 
 
 @view_config(route_name="points.campaign_decline", renderer=RESIDENT,

@@ -118,3 +118,31 @@ def test_exporters_list_the_campaign_tables_and_the_account_page_links(
         assert len(exporter.columns(request)) == len(rows[exporter.name][0])
     sign_in_directly(testapp, dbsession, resident)
     assert 'href="/points/campaigns"' in testapp.get("/account").text
+
+
+def test_an_acceptance_check_past_the_date_promotes_the_waiting_list(
+        testapp, dbsession, make_campaign, make_user, outbox):  # noqa: F811
+    from sqlalchemy import text
+
+    from kairan.db.meta import utcnow
+
+    campaign = make_campaign(capacity=1)
+    first, second = make_user(), make_user()
+    for user in (first, second):
+        services.apply(dbsession, campaign, user.id, 1)
+    dbsession.commit()
+    drawn(dbsession, campaign)
+    [winner] = applications(dbsession, Application.status == WON)
+    dbsession.execute(text("UPDATE points_campaign_applications SET accept_by = :t "
+                           "WHERE id = :id"), {"t": utcnow(), "id": winner.id})
+    dbsession.commit()
+    late = first if winner.user_id == first.id else second
+    other = second if late is first else first
+    sign_in_directly(testapp, dbsession, late)
+    refused = testapp.post_form(f"/points/campaigns/{campaign.id}/accept", {}, status=409)
+    assert 'role="alert"' in refused.text
+    statuses = {a.user_id: a.status for a in applications(dbsession)}
+    assert statuses == {late.id: "expired", other.id: WON}
+    assert outbox()[-1].recipient == other.email
+    assert "期限内に受諾されませんでした" in testapp.get("/points/campaigns").text
+    verify_ok(dbsession)
