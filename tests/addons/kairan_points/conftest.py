@@ -83,6 +83,29 @@ def sign_in_at_level(testapp, dbsession, user, level=2):
     return user
 
 
+@pytest.fixture
+def kairan(tmp_path, kairan_settings, app_config, clean_db):
+    """kairan(*args, expect=0, extra=()) runs the ``kairan`` command on the test database,
+    with an .ini that enables this add-on (``extra``: more ``key = value`` lines)."""
+    from click.testing import CliRunner
+
+    from kairan.cli.main import cli
+
+    def run(*args, expect=0, extra=()):
+        ini = tmp_path / "points.ini"
+        ini.write_text("\n".join([
+            "[app:main]", "use = egg:kairan", "kairan.env = testing",
+            f"sqlalchemy.url = {kairan_settings['sqlalchemy.url']}",
+            "kairan.base_url = http://localhost:6543", "kairan.addons = kairan_points",
+            *extra, ""]))
+        result = CliRunner().invoke(cli, ["-c", str(ini), *args], catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        assert "Traceback" not in result.output
+        return result.output
+
+    return run
+
+
 def verify_ok(dbsession):
     """Assert the whole ledger verifies; return the report."""
     from kairan_points.verify import verify_ledger

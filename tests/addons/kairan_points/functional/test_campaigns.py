@@ -5,7 +5,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from kairan_points.campaigns import services
 from kairan_points.campaigns.models import (
     ACCEPTED,
@@ -19,7 +18,6 @@ from kairan_points.campaigns.models import (
 from kairan_points.models import Transfer
 from sqlalchemy import func, select, text
 
-from kairan.cli.main import cli
 from kairan.db.meta import utcnow
 from tests.addons.kairan_points.conftest import verify_ok
 
@@ -228,23 +226,6 @@ def test_the_budget_is_never_exceeded(dbsession, make_campaign, make_programme, 
     assert dbsession.get(Application, winners[1].id).status == WON
     assert dbsession.get(Model, campaign.id).capacity == 2
     verify_ok(dbsession)
-
-
-@pytest.fixture
-def kairan(tmp_path, kairan_settings, app_config, clean_db):
-    ini = tmp_path / "points.ini"
-    ini.write_text("\n".join([
-        "[app:main]", "use = egg:kairan", "kairan.env = testing",
-        f"sqlalchemy.url = {kairan_settings['sqlalchemy.url']}",
-        "kairan.base_url = http://localhost:6543", "kairan.addons = kairan_points", ""]))
-
-    def run(*args, expect=0):
-        result = CliRunner().invoke(cli, ["-c", str(ini), *args], catch_exceptions=False)
-        assert result.exit_code == expect, result.output
-        assert "Traceback" not in result.output
-        return result.output
-
-    return run
 
 
 def test_cli_draws_verifies_and_catches_a_tampered_application_list(

@@ -2,32 +2,12 @@
 
 from datetime import timedelta
 
-import pytest
-from click.testing import CliRunner
 from kairan_points import ledger
 from kairan_points.models import EXPIRED, ISSUER, Account
 from sqlalchemy import text
 
-from kairan.cli.main import cli
 from kairan.db.meta import utcnow
 from tests.addons.kairan_points.conftest import key, verify_ok
-
-
-@pytest.fixture
-def kairan(tmp_path, kairan_settings, app_config, clean_db):
-    ini = tmp_path / "points.ini"
-    ini.write_text("\n".join([
-        "[app:main]", "use = egg:kairan", "kairan.env = testing",
-        f"sqlalchemy.url = {kairan_settings['sqlalchemy.url']}",
-        "kairan.base_url = http://localhost:6543", "kairan.addons = kairan_points", ""]))
-
-    def run(*args, expect=0):
-        result = CliRunner().invoke(cli, ["-c", str(ini), *args], catch_exceptions=False)
-        assert result.exit_code == expect, result.output
-        assert "Traceback" not in result.output
-        return result.output
-
-    return run
 
 
 def grant(dbsession, programme, user, amount, expires_at):

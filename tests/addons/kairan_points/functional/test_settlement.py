@@ -369,27 +369,6 @@ def test_a_closed_month_is_served_from_its_recorded_totals(testapp, dbsession, m
     verify_ok(dbsession)
 
 
-@pytest.fixture
-def kairan(tmp_path, kairan_settings, app_config, clean_db):
-    from click.testing import CliRunner
-
-    from kairan.cli.main import cli
-
-    ini = tmp_path / "points.ini"
-    ini.write_text("\n".join([
-        "[app:main]", "use = egg:kairan", "kairan.env = testing",
-        f"sqlalchemy.url = {kairan_settings['sqlalchemy.url']}",
-        "kairan.base_url = http://localhost:6543", "kairan.addons = kairan_points", ""]))
-
-    def run(*args, expect=0):
-        result = CliRunner().invoke(cli, ["-c", str(ini), *args], catch_exceptions=False)
-        assert result.exit_code == expect, result.output
-        assert "Traceback" not in result.output
-        return result.output
-
-    return run
-
-
 def test_the_settle_command_closes_and_reconciles(kairan, dbsession, month_end, shop,
                                                   regional):
     from kairan_points.settlement.models import SettlementTotal
