@@ -42,3 +42,4 @@ def includeme(config):
     config.include("kairan_points.earning")
     config.include("kairan_points.campaigns")
     config.include("kairan_points.settlement")
+    config.include("kairan_points.bridge")

@@ -131,3 +131,8 @@ def draw(env, campaign, seed, check, promote):
 from kairan_points.settlement.cli import settle as _settle  # noqa: E402
 
 points.add_command(_settle)
+
+
+from kairan_points.bridge.cli import bridge as _bridge  # noqa: E402
+
+points.add_command(_bridge)

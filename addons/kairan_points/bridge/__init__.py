@@ -1,0 +1,5 @@
+"""The external regional currency bridge (being built)."""
+
+
+def includeme(config):
+    pass
