@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from kairan_merchants.interfaces import IMerchantDirectory
 from kairan_points import ledger, services
-from kairan_points.models import Account, Lot
+from kairan_points.models import Account, Line, Lot, Transfer
 from kairan_points.payments import services as payments
 from kairan_points.payments.models import Payment
 from sqlalchemy import func, select, update
@@ -385,3 +385,47 @@ def test_bad_settings_fail_at_start_up(key_, value):
     with pytest.raises(SettingsError, match=key_):
         read_settings({key_: value})
     assert read_settings({})["kairan.points.pay_stepup_above"] == 3000
+
+
+# SECURITY.md: an unexpected error shows a plain page without a stack trace and commits
+# nothing (forced after the ledger has written the transfer, its lines and lots).
+
+def row_count(dbsession, model):
+    dbsession.rollback()
+    return dbsession.scalar(select(func.count()).select_from(model))
+
+
+def test_an_unexpected_error_after_the_ledger_writes_commits_nothing(
+        testapp, dbsession, registry, app_request, regional, shop, resident, monkeypatch):
+    code = payload(registry, app_request, shop)
+    sign_in_directly(testapp, dbsession, resident)
+    transfers, lines = row_count(dbsession, Transfer), row_count(dbsession, Line)
+
+    def boom():
+        raise RuntimeError("secret-internal-detail")
+
+    monkeypatch.setattr(payments, "receipt_code", boom)
+    idempotency_key = key() + "-0123456789"
+    params = {"code": code, "programme": str(regional.id), "amount": "700",
+              "idempotency_key": idempotency_key}
+    response = testapp.post_form("/points/pay/confirm", params, status=500)
+    for leak in ("Traceback", "RuntimeError", "secret-internal-detail"):
+        assert leak not in response.text
+    assert "エラーが発生しました" in response.text
+
+    assert (row_count(dbsession, Transfer), row_count(dbsession, Line)) == (transfers, lines)
+    assert row_count(dbsession, Payment) == 0
+    assert wallet_balance(dbsession, regional, resident) == 10_000
+    assert till_balance(dbsession, regional, shop) == 0
+    assert dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.action == "points.payment", AuditEntry.outcome == "success")).all() == []
+    verify_ok(dbsession)
+
+    # the same confirmation sent again once the fault is gone pays exactly once
+    monkeypatch.undo()
+    testapp.post_form("/points/pay/confirm", params, status=303)
+    testapp.post_form("/points/pay/confirm", params, status=303)
+    assert row_count(dbsession, Payment) == 1
+    assert wallet_balance(dbsession, regional, resident) == 9_300
+    assert till_balance(dbsession, regional, shop) == 700
+    verify_ok(dbsession)
