@@ -27,7 +27,7 @@ def verify(env):
 
 
 @points.command("expire")
-@click.option("--batch", type=click.IntRange(min=1), default=200, show_default=True,
+@click.option("--batch", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Wallets per transaction.")
 @click.option("--at", "at", default=None, metavar="ISO-8601",
               help="Expire as of this moment (default: now); an aware time, e.g. "
@@ -36,14 +36,21 @@ def verify(env):
 def expire(env, batch, at):
     """Move every lot past its expiry to its programme's expired account.
 
-    Idempotent and resumable: each batch of wallets commits on its own, a lot
-    moved once is never moved again, and a second run finds nothing. Safe to
-    run while residents pay: each wallet is locked as a payment would lock it.
+    Set-based: each batch of wallets (ascending ids) is one transaction with one
+    transfer per programme (a line per wallet, one to the expired account).
+    Idempotent and resumable: each batch commits on its own, a lot moved once is
+    never moved again, and a second run finds nothing. Safe to run while residents
+    pay: the batch's wallets are locked in id order, as a payment locks them, and
+    their expired lots read under the lock.
     """
     from datetime import datetime
 
     from kairan.db.meta import utcnow
-    from kairan_points.ledger import accounts_with_expired_lots, expire_account
+    from kairan_points.ledger import (
+        accounts_with_expired_lots,
+        count_wallets_with_expired_lots,
+        expire_wallets,
+    )
     from kairan_points.services import run_in_transaction
 
     if at is None:
@@ -57,23 +64,21 @@ def expire(env, batch, at):
             raise click.BadParameter("give a time zone, e.g. +09:00", param_hint="--at")
     factory = env.registry["dbsession_factory"]
     with env.transaction() as dbsession:
-        waiting = len(accounts_with_expired_lots(dbsession, now, limit=10**9))
+        waiting = count_wallets_with_expired_lots(dbsession, now)
     click.echo(f"{waiting} wallets hold expired points as of {now.isoformat()}")
     moved = wallets = 0
     last_id = 0
     with click.progressbar(length=waiting, label="expiring") as bar:
         while True:
-            ids = run_in_transaction(
-                factory, lambda s, after=last_id: accounts_with_expired_lots(
-                    s, now, after_id=after, limit=batch))
+            def work(dbsession, after=last_id):
+                ids = accounts_with_expired_lots(dbsession, now, after_id=after, limit=batch)
+                return ids, expire_wallets(dbsession, ids, now)
+
+            ids, outcome = run_in_transaction(factory, work)
             if not ids:
                 break
-
-            def work(dbsession, ids=ids):
-                return sum(expire_account(dbsession, account_id, now) for account_id in ids)
-
-            moved += run_in_transaction(factory, work)
-            wallets += len(ids)
+            moved += outcome.points
+            wallets += outcome.wallets
             last_id = ids[-1]
             bar.update(len(ids))
     click.echo(f"expired {moved} points in {wallets} wallets")

@@ -443,6 +443,150 @@ def expire_account(dbsession, account_id, now):
     return total
 
 
+def count_wallets_with_expired_lots(dbsession, now):
+    """How many wallets hold lots past their expiry (for the progress of ``expire``)."""
+    return dbsession.scalar(
+        select(func.count(func.distinct(Lot.account_id)))
+        .where(Lot.remaining > 0, Lot.expires_at <= now)
+    ) or 0
+
+
+@dataclass
+class Expired:
+    """What ``expire_wallets`` moved: ``points`` out of ``wallets`` wallets, ``lots`` lots."""
+
+    points: int = 0
+    wallets: int = 0
+    lots: int = 0
+    transfers: list = None
+
+
+def expire_wallets(dbsession, account_ids, now):
+    """Move the expired lots of the wallets ``account_ids`` to their programmes' expired
+    accounts, set-based: one transfer per programme with one line per wallet and one
+    to the expired account. Return an ``Expired``.
+
+    The same promises as ``transfer`` and ``expire_account``: every wallet and expired
+    account is locked first, in ascending id order (the order every payment uses, so
+    no deadlock); the expired lots are read under those locks, so a payment that
+    locked a wallet first has either spent a lot or not, and a payment that comes
+    after waits and then finds the lot moved. Lines, lot entries, lots and balances
+    are written in bulk (PostgreSQL: ``UPDATE ... FROM unnest(...)``) with guarded
+    updates whose row counts are checked (``LedgerConflict`` otherwise). Idempotent:
+    a lot moved once has nothing left, so a second run finds nothing; the idempotency
+    key names the exact lots, so a retried batch cannot move them twice.
+    """
+    outcome = Expired(transfers=[])
+    account_ids = sorted(set(account_ids))
+    if not account_ids:
+        return outcome
+    owners = dict(dbsession.execute(
+        select(Account.id, Account.programme_id)
+        .where(Account.id.in_(account_ids), Account.kind == WALLET)).all())
+    if len(owners) != len(account_ids):
+        raise UnknownAccount()
+    expired_ids = dict(dbsession.execute(
+        select(Account.programme_id, Account.id)
+        .where(Account.programme_id.in_(set(owners.values())), Account.kind == EXPIRED)).all())
+    lock_accounts(dbsession, account_ids + list(expired_ids.values()))
+    lots = dbsession.execute(
+        select(Lot.id, Lot.account_id, Lot.remaining)
+        .where(Lot.account_id.in_(account_ids), Lot.remaining > 0, Lot.expires_at <= now)
+        .order_by(Lot.account_id, Lot.expires_at, Lot.id)
+    ).all()
+    by_programme = {}
+    for lot_id, account_id, remaining in lots:
+        wallets = by_programme.setdefault(owners[account_id], {})
+        wallets.setdefault(account_id, []).append((lot_id, remaining))
+    for programme_id in sorted(by_programme):
+        record = _expire_in_programme(dbsession, programme_id, expired_ids[programme_id],
+                                      by_programme[programme_id], now)
+        outcome.transfers.append(record)
+        for taken in by_programme[programme_id].values():
+            outcome.points += sum(part for _lot, part in taken)
+            outcome.lots += len(taken)
+        outcome.wallets += len(by_programme[programme_id])
+    if outcome.transfers:
+        _expire_cached(dbsession, set(account_ids) | set(expired_ids.values()),
+                       {lot_id for lot_id, _a, _r in lots})
+    return outcome
+
+
+def _expire_in_programme(dbsession, programme_id, expired_id, wallets, now):
+    """One ``expire`` transfer of ``wallets`` ({wallet id: [(lot id, remaining)]}),
+    all locked by the caller; return the ``Transfer``."""
+    from sqlalchemy import insert
+
+    totals = {account_id: sum(part for _lot, part in taken)
+              for account_id, taken in wallets.items()}
+    total = sum(totals.values())
+    check_amount(total)
+    postings = [Posting(account_id, -totals[account_id],
+                        lot_ids=tuple(lot for lot, _part in wallets[account_id]))
+                for account_id in sorted(wallets)]
+    postings.append(Posting(expired_id, total))
+    # the same digest ``transfer`` would compute for these postings
+    digest = request_hash(
+        programme=programme_id, reason_code="expire", reason="", actor=None,
+        on_behalf_of=None, related=None,
+        postings=sorted((p.account_id, p.amount, None, list(p.lot_ids)) for p in postings))
+    lot_ids = [lot for p in postings for lot in p.lot_ids]
+    lots_digest = hashlib.sha256(",".join(map(str, lot_ids)).encode()).hexdigest()[:32]
+    key = f"expire:{programme_id}:{postings[0].account_id}:{lot_ids[-1]}:{lots_digest}"
+    found = _existing(dbsession, key, digest)
+    if found is not None:  # cannot happen under the locks (the lots would be empty)
+        raise LedgerConflict()
+
+    record = Transfer(programme_id=programme_id, reason_code="expire", reason="",
+                      actor_id=None, on_behalf_of=None, at=now, idempotency_key=key,
+                      request_hash=digest)
+    dbsession.add(record)
+    dbsession.flush()
+    dbsession.execute(insert(Line), [
+        {"transfer_id": record.id, "account_id": p.account_id, "amount": p.amount}
+        for p in postings])
+    line_of = dict(dbsession.execute(
+        select(Line.account_id, Line.id).where(Line.transfer_id == record.id)).all())
+    dbsession.execute(insert(LotEntry), [
+        {"lot_id": lot_id, "line_id": line_of[account_id], "amount": -part}
+        for account_id in sorted(wallets) for lot_id, part in wallets[account_id]])
+
+    parts = [(lot_id, part) for account_id in sorted(wallets)
+             for lot_id, part in wallets[account_id]]
+    amounts = [(p.account_id, p.amount) for p in postings]
+    if dbsession.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        moved = dbsession.execute(text(
+            "UPDATE points_lots AS l SET remaining = l.remaining - v.part "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:parts AS bigint[])) AS v(id, part) "
+            "WHERE l.id = v.id AND l.remaining >= v.part"),
+            {"ids": [i for i, _p in parts], "parts": [p for _i, p in parts]}).rowcount
+        changed = dbsession.execute(text(
+            "UPDATE points_accounts AS a SET balance = a.balance + v.amount "
+            "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS bigint[])) "
+            "AS v(id, amount) WHERE a.id = v.id "
+            "AND (a.min_balance IS NULL OR a.balance + v.amount >= a.min_balance)"),
+            {"ids": [i for i, _a in amounts], "amounts": [a for _i, a in amounts]}).rowcount
+    else:  # SQLite: one guarded update a row (slower, same guarantees)
+        moved = sum(dbsession.execute(
+            update(Lot).where(Lot.id == lot_id, Lot.remaining >= part)
+            .values(remaining=Lot.remaining - part)
+            .execution_options(synchronize_session=False)).rowcount for lot_id, part in parts)
+        changed = sum(dbsession.execute(
+            update(Account)
+            .where(Account.id == account_id,
+                   or_(Account.min_balance.is_(None),
+                       Account.balance + amount >= Account.min_balance))
+            .values(balance=Account.balance + amount)
+            .execution_options(synchronize_session=False)).rowcount
+            for account_id, amount in amounts)
+    if moved != len(parts) or changed != len(amounts):
+        raise LedgerConflict()
+    record.replayed = False
+    return record
+
+
 def programme_of_account(dbsession, account_id):
     return dbsession.scalar(select(Programme).join(Account, Account.programme_id == Programme.id)
                             .where(Account.id == account_id))
