@@ -89,6 +89,23 @@ from kairan_points.earning.cli import remind as _remind  # noqa: E402
 points.add_command(_remind)
 
 
+def _audit(env, action, campaign_id, outcome="success", detail=None, dbsession=None):
+    """An audit entry of the command, as the operators' page writes one (actor: none, the
+    command line; ``via``: cli). Without ``dbsession``: in a transaction of its own, so a
+    refusal, whose transaction is rolled back, is still on record."""
+    from kairan.audit.models import AuditEntry
+    from kairan.db.meta import utcnow
+
+    entry = AuditEntry(at=utcnow(), actor_id=None, action=action,
+                       target=f"points-campaign:{campaign_id}", outcome=outcome,
+                       detail={**(detail or {}), "via": "cli"})
+    if dbsession is not None:
+        dbsession.add(entry)
+        return
+    with env.transaction() as own:
+        own.add(entry)
+
+
 @points.command("draw")
 @click.argument("campaign")
 @click.option("--seed", default=None, help="The revealed seed (its SHA-256 was committed).")
@@ -99,38 +116,51 @@ points.add_command(_remind)
                    "waiting list.")
 @pass_env
 def draw(env, campaign, seed, check, promote):
-    """Draw CAMPAIGN (its code) with the revealed seed, verify a draw, or promote."""
+    """Draw CAMPAIGN (its code) with the revealed seed, verify a draw, or promote.
+
+    The draw and the promotion are audited (points.campaign.draw, .promote), refusals
+    too (outcome denied), as on the operators' page."""
     from kairan_points.campaigns import services
 
     base_url = env.settings.get("kairan.base_url", "")
-    with env.transaction() as dbsession:
-        found = services.by_code(dbsession, campaign)
-        if found is None:
-            raise click.BadParameter(f"no campaign {campaign!r}", param_hint="CAMPAIGN")
-        if check:
-            result = services.verify_draw(dbsession, found, seed)
-            for problem in result.problems:
-                click.echo(f"FAIL {problem}")
-            if not result.ok:
-                click.echo("THE DRAW DOES NOT MATCH")
-                raise SystemExit(1)
-            click.echo(f"the draw of {found.code} matches: seed sha256 {found.seed_hash}, "
-                       f"result sha256 {found.result_hash}")
-            return
-        try:
+    action = "promote" if promote else "draw"
+    target = {}
+    try:
+        with env.transaction() as dbsession:
+            found = services.by_code(dbsession, campaign)
+            if found is None:
+                raise click.BadParameter(f"no campaign {campaign!r}", param_hint="CAMPAIGN")
+            target["id"] = found.id
+            if check:
+                result = services.verify_draw(dbsession, found, seed)
+                for problem in result.problems:
+                    click.echo(f"FAIL {problem}")
+                if not result.ok:
+                    click.echo("THE DRAW DOES NOT MATCH")
+                    raise SystemExit(1)
+                click.echo(f"the draw of {found.code} matches: seed sha256 "
+                           f"{found.seed_hash}, result sha256 {found.result_hash}")
+                return
             if promote:
                 offered = services.promote(dbsession, found)
                 services.notify(dbsession, env.registry, found, offered, base_url)
+                _audit(env, "points.campaign.promote", found.id, dbsession=dbsession,
+                       detail={"offered": len(offered)})
                 click.echo(f"offered {len(offered)} places to the waiting list")
                 return
             if not seed:
                 raise click.BadParameter("give the revealed seed", param_hint="--seed")
             winners = services.draw(dbsession, found, seed)
             services.notify(dbsession, env.registry, found, winners, base_url)
-        except services.CampaignRefused as error:
-            raise click.ClickException(error.message.interpolate()) from None
-        click.echo(f"drew {found.code}: {len(winners)} winners; result sha256 "
-                   f"{found.result_hash}")
+            _audit(env, "points.campaign.draw", found.id, dbsession=dbsession,
+                   detail={"winners": len(winners), "result_hash": found.result_hash})
+    except services.CampaignRefused as error:
+        # the command's transaction is rolled back; the refusal is recorded on its own
+        _audit(env, f"points.campaign.{action}", target["id"], outcome="denied",
+               detail={"reason": str(error)})
+        raise click.ClickException(error.message.interpolate()) from None
+    click.echo(f"drew {found.code}: {len(winners)} winners; result sha256 "
+               f"{found.result_hash}")
 
 
 from kairan_points.settlement.cli import settle as _settle  # noqa: E402

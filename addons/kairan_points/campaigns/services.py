@@ -183,22 +183,50 @@ def draw(dbsession, campaign, seed, now=None):
     if now < campaign.closes_at:
         raise CampaignRefused(_("The draw can only run after the application window."))
     ranked = ranking(seed, [(row.id, row.user_id) for row in _stored(dbsession, campaign.id)])
-    applications = {a.id: a for a in dbsession.scalars(
-        select(Application).where(Application.campaign_id == campaign.id))}
-    winners = []
-    for rank, (app_id, _user) in enumerate(ranked, start=1):
-        application = applications[app_id]
-        application.rank = rank
-        if rank <= campaign.capacity:
-            _offer(campaign, application, now)
-            winners.append(application)
-        else:
-            application.status = WAITING
+    _record_ranks(dbsession, campaign, [app_id for app_id, _user in ranked], now)
     campaign.seed = seed
     campaign.result_hash = result_hash(ranked)
     campaign.drawn_at = now
     dbsession.flush()
-    return winners
+    return list(dbsession.scalars(
+        select(Application).where(Application.campaign_id == campaign.id,
+                                  Application.status == WON)
+        .order_by(Application.rank).execution_options(populate_existing=True)))
+
+
+def _record_ranks(dbsession, campaign, ordered_ids, now):
+    """Store every application's rank in bulk (no object per application): the first
+    ``capacity`` are offered a place until ``accept_days`` from now, the others wait."""
+    accept_by = now + timedelta(days=campaign.accept_days)
+    if not ordered_ids:
+        return
+    if dbsession.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import bindparam, text
+
+        from kairan.db.meta import UTCDateTime
+
+        dbsession.execute(text(
+            "UPDATE points_campaign_applications AS a SET rank = v.rank, "
+            "status = CASE WHEN v.rank <= :capacity THEN :won ELSE :waiting END, "
+            "offered_at = CASE WHEN v.rank <= :capacity THEN :now END, "
+            "accept_by = CASE WHEN v.rank <= :capacity THEN :accept_by END "
+            "FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS v(id, rank) "
+            "WHERE a.id = v.id AND a.campaign_id = :campaign")
+            .bindparams(bindparam("now", type_=UTCDateTime()),
+                        bindparam("accept_by", type_=UTCDateTime())),
+            {"ids": list(ordered_ids), "capacity": campaign.capacity, "won": WON,
+             "waiting": WAITING, "now": now, "accept_by": accept_by,
+             "campaign": campaign.id})
+    else:  # SQLite: an executemany by primary key
+        dbsession.execute(update(Application), [
+            {"id": app_id, "rank": rank,
+             "status": WON if rank <= campaign.capacity else WAITING,
+             "offered_at": now if rank <= campaign.capacity else None,
+             "accept_by": accept_by if rank <= campaign.capacity else None}
+            for rank, app_id in enumerate(ordered_ids, start=1)])
+    for obj in list(dbsession.identity_map.values()):
+        if isinstance(obj, Application) and obj.campaign_id == campaign.id:
+            dbsession.expire(obj)
 
 
 def _offer(campaign, application, now):
@@ -342,8 +370,13 @@ def notify(dbsession, registry, campaign, applications, base_url=""):
     from kairan.accounts.models import User
     from kairan.mail.services import queue_mail
 
+    users = {}
+    ids = sorted({application.user_id for application in applications})
+    for start in range(0, len(ids), 1000):
+        users.update((user.id, user) for user in dbsession.scalars(
+            select(User).where(User.id.in_(ids[start:start + 1000]))))
     for application in applications:
-        user = dbsession.get(User, application.user_id)
+        user = users.get(application.user_id)
         if user is None:
             continue
         localizer = registry.queryUtility(ILocalizer, name=user.locale or "ja") or \
