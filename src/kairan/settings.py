@@ -23,6 +23,7 @@ ENVIRONMENT_OVERRIDES = {
     # the built-in add-ons' secrets
     "KAIRAN_STEPUP_KEYS": "kairan.stepup.encryption_keys",
     "KAIRAN_STEPUP_OIDC_CLIENT_SECRET": "kairan.stepup.oidc.client_secret",
+    "KAIRAN_POINTS_BRIDGE_SECRET": "kairan.points.bridge.secret",
 }
 
 # Settings that must be set (and not left at an example value) in production.
