@@ -7,7 +7,8 @@ printable statement; ``?period=YYYY-MM``, default the current JST month) and
 for operators (``points.operate``) ``/manage/points/settlement`` (GET, every
 merchant and programme of a month) and ``/manage/points/settlement/download``
 (POST, the contractor's settlement file as CSV or XLSX, audited) and
-``/manage/points/settlement/close`` (POST, closing an ended month, audited).
+``/manage/points/settlement/close`` (POST, closing an ended month, audited; behind the
+protected action ``points.settle``, level 2 by default, ``kairan.assurance.points.settle``).
 CLI: ``kairan points settle --period YYYY-MM [--close]`` (``kairan_points.cli``).
 """
 
@@ -20,6 +21,8 @@ def includeme(config):
     if getattr(config, "add_merchant_page", None) is None:
         return
     config.add_translation_dirs("kairan_points:settlement/locale")
+    # closing records the month's totals for good: a stolen session alone must not do it
+    config.add_assurance_action("points.settle", 2, _("closing a settlement month"))
     config.add_route("points.merchant_statement", "/merchant/{merchant_id:\\d+}/statement",
                      factory=merchant_context)
     config.add_route("points.merchant_statement_csv",

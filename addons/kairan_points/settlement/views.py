@@ -26,10 +26,15 @@ from kairan_points.views import OPERATE
 
 STATEMENT = "kairan_points:templates/settlement/statement.pt"
 
+# The columns of the contractor's settlement file, one row per merchant and programme;
+# a merchant's own statement has the same columns less its legal name and the programme's
+# code (``STATEMENT_COLUMNS``). Rows are dicts keyed like these (``row_dict``).
 COLUMNS = (
     ("period", _("Period")),
     ("merchant_id", _("Merchant ID")),
     ("merchant", _("Merchant")),
+    ("legal_name", _("Legal name")),
+    ("programme_code", _("Programme code")),
     ("programme", _("Programme")),
     ("payments", _("Payments")),
     ("payment_points", _("Points paid")),
@@ -37,6 +42,8 @@ COLUMNS = (
     ("refund_points", _("Points refunded")),
     ("net", _("Net points")),
 )
+STATEMENT_COLUMNS = tuple(c for c in COLUMNS if c[0] not in ("legal_name", "programme_code"))
+FIGURES = ("payments", "payment_points", "refunds", "refund_points", "net")
 
 
 def _merchant_or_404(context):
@@ -50,13 +57,17 @@ def _merchant_name(request, merchant):
     return merchant.name_en if locale == "en" and merchant.name_en else merchant.name
 
 
+def row_dict(period, row, merchant="", legal_name="", programme_code="", programme=""):
+    """One ``StatementRow`` as a dict keyed like ``COLUMNS``."""
+    return {"period": period.code, "merchant_id": row.merchant_id, "merchant": merchant,
+            "legal_name": legal_name, "programme_code": programme_code,
+            "programme": programme, **{key: getattr(row, key) for key in FIGURES}}
+
+
 def statement_dicts(request, statement, names, merchant_names):
-    """The statement's rows as dicts keyed like ``COLUMNS``."""
-    return [{"period": statement.period.code, "merchant_id": row.merchant_id,
-             "merchant": merchant_names.get(row.merchant_id, ""),
-             "programme": names.get(row.programme_id, str(row.programme_id)),
-             "payments": row.payments, "payment_points": row.payment_points,
-             "refunds": row.refunds, "refund_points": row.refund_points, "net": row.net}
+    """The statement's rows as dicts keyed like ``COLUMNS`` (``names``: programme names)."""
+    return [row_dict(statement.period, row, merchant=merchant_names.get(row.merchant_id, ""),
+                     programme=names.get(row.programme_id, str(row.programme_id)))
             for row in statement.rows]
 
 
@@ -117,8 +128,7 @@ def merchant_statement(request):
         return {**values, "alert": translate(error.message)}
     statement = services.merchant_statement(request.dbsession, period, merchant.id)
     names = services.programme_names(request.dbsession, request.localizer.locale_name)
-    rows = [{**row, **{k: _fmt(row[k]) for k in
-                       ("payments", "payment_points", "refunds", "refund_points", "net")}}
+    rows = [{**row, **{k: _fmt(row[k]) for k in FIGURES}}
             for row in statement_dicts(request, statement, names, {})]
     totals = statement.totals
     return {**values, "period": period.code, "rows": rows,
@@ -148,7 +158,7 @@ def merchant_statement_csv(request):
     names = services.programme_names(request.dbsession, request.localizer.locale_name)
     rows = statement_dicts(request, statement, names,
                            {merchant.id: _merchant_name(request, merchant)})
-    exporter = RowsExporter("statement", COLUMNS, rows)
+    exporter = RowsExporter("statement", STATEMENT_COLUMNS, rows)
     body = b"".join(iter_csv(request, exporter))
     audit(request, "points.statement.download", target=f"merchant:{merchant.id}",
           detail={"period": period.code, "rows": len(rows)})
@@ -164,24 +174,11 @@ def merchant_statement_csv(request):
 # -- the operators' settlement file --------------------------------------------------------
 
 SETTLEMENT = "kairan_points:templates/settlement/settlement.pt"
-FILE_COLUMNS = (
-    ("period", _("Period")),
-    ("merchant_id", _("Merchant ID")),
-    ("merchant", _("Merchant")),
-    ("legal_name", _("Legal name")),
-    ("programme_code", _("Programme code")),
-    ("programme", _("Programme")),
-    ("payments", _("Payments")),
-    ("payment_points", _("Points paid")),
-    ("refunds", _("Refunds")),
-    ("refund_points", _("Points refunded")),
-    ("net", _("Net points")),
-)
 FILE_FORMATS = ("csv", "xlsx")
 
 
 def settlement_rows(request, period):
-    """Every merchant's and programme's row of the period, as dicts keyed like ``FILE_COLUMNS``."""
+    """Every merchant's and programme's row of the period, as dicts keyed like ``COLUMNS``."""
     directory = request.registry.getUtility(IMerchantDirectory)
     rows = services.statement_rows(request.dbsession, period)
     programmes = {p.id: p for p in request.dbsession.scalars(select(Programme))}
@@ -192,13 +189,10 @@ def settlement_rows(request, period):
             merchants[row.merchant_id] = directory.get_merchant(request, row.merchant_id)
         merchant = merchants[row.merchant_id]
         programme = programmes.get(row.programme_id)
-        out.append({"period": period.code, "merchant_id": row.merchant_id,
-                    "merchant": merchant.name if merchant else "",
-                    "legal_name": merchant.legal_name if merchant else "",
-                    "programme_code": programme.code if programme else "",
-                    "programme": programme.name if programme else "",
-                    "payments": row.payments, "payment_points": row.payment_points,
-                    "refunds": row.refunds, "refund_points": row.refund_points, "net": row.net})
+        out.append(row_dict(period, row, merchant=merchant.name if merchant else "",
+                            legal_name=merchant.legal_name if merchant else "",
+                            programme_code=programme.code if programme else "",
+                            programme=programme.name if programme else ""))
     return out
 
 
@@ -208,8 +202,7 @@ def _settlement_page(request, period=None, alert=None, status=None):
     if status is not None:
         request.response.status_int = status
     rows = settlement_rows(request, period) if period is not None else []
-    keys = ("payments", "payment_points", "refunds", "refund_points", "net")
-    totals = {k: _fmt(sum(r[k] for r in rows)) for k in keys}
+    totals = {k: _fmt(sum(r[k] for r in rows)) for k in FIGURES}
     report = services.reconcile(request.dbsession, period) if period is not None else None
     closed = report.closed if report is not None else None
     return {"page_title": translate(_("Settlement")),
@@ -221,7 +214,7 @@ def _settlement_page(request, period=None, alert=None, status=None):
             "close_url": request.route_path("points.settlement_close"),
             "period": period.code if period is not None else "",
             "alert": translate(alert) if alert is not None else None,
-            "rows": [{**r, **{k: _fmt(r[k]) for k in keys}} for r in rows],
+            "rows": [{**r, **{k: _fmt(r[k]) for k in FIGURES}} for r in rows],
             "totals": totals if period is not None else None, "formats": FILE_FORMATS,
             "self_url": request.route_path("points.settlement"),
             "download_url": request.route_path("points.settlement_download")}
@@ -249,7 +242,7 @@ def settlement_download(request):
     if fmt not in FILE_FORMATS:
         return _settlement_page(request, period, alert=_("Choose CSV or XLSX."), status=400)
     rows = settlement_rows(request, period)
-    exporter = RowsExporter(f"settlement-{period.code}", FILE_COLUMNS, rows)
+    exporter = RowsExporter(f"settlement-{period.code}", COLUMNS, rows)
     if fmt == "csv":
         body = b"".join(iter_csv(request, exporter))
     else:
@@ -269,7 +262,7 @@ def settlement_download(request):
 
 
 @view_config(route_name="points.settlement_close", renderer=SETTLEMENT, permission=OPERATE,
-             request_method="POST")
+             request_method="POST", assurance="points.settle")
 def settlement_close(request):
     """Close an ended month: record its totals; a closed month is never closed again."""
     try:
@@ -291,3 +284,13 @@ def settlement_close(request):
                   "net": sum(r.net for r in rows)})
     request.session.flash(request.localizer.translate(_("The month is closed.")))
     return HTTPSeeOther(request.route_url("points.settlement", _query={"period": period.code}))
+
+
+@view_config(route_name="points.settlement_close", permission=OPERATE, request_method="GET")
+def settlement_close_return(request):
+    """Where the step-up sends the operator back to (it keeps a POST's path, not its
+    form): the settlement page of last month, the month usually being closed, to press
+    the button again."""
+    today = tokyo_date(utcnow())
+    last = services.Period(today.year - (today.month == 1), (today.month - 2) % 12 + 1)
+    return HTTPSeeOther(request.route_url("points.settlement", _query={"period": last.code}))

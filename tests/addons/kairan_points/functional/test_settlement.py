@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from kairan.audit.models import AuditEntry
 from kairan.testing import sign_in_directly
 from tests.addons.kairan_merchants.functional.helpers import make_merchant
-from tests.addons.kairan_points.conftest import key, verify_ok
+from tests.addons.kairan_points.conftest import key, sign_in_at_level, verify_ok
 
 # 2025-01-31 23:59:59 JST and 2025-02-01 00:00:00 JST, in UTC
 LAST_SECOND_OF_JANUARY = datetime(2025, 1, 31, 14, 59, 59, tzinfo=UTC)
@@ -307,7 +307,8 @@ def test_an_operator_closes_an_ended_month_once(testapp, dbsession, month_end, o
                                                 resident):
     from kairan_points.settlement.models import SettlementPeriod, SettlementTotal
 
-    sign_in_directly(testapp, dbsession, operator)
+    # closing is the protected action points.settle (level 2; test_settlement_stepup.py)
+    sign_in_at_level(testapp, dbsession, operator, level=2)
     page = testapp.get("/manage/points/settlement", {"period": "2025-01"})
     assert "締められていません" in page.text and "この月を締める" in page.text
     testapp.post_form("/manage/points/settlement/close", {"period": "2025-01"}, status=303)
@@ -335,8 +336,8 @@ def test_an_operator_closes_an_ended_month_once(testapp, dbsession, month_end, o
     assert dbsession.scalar(select(func.count()).select_from(SettlementPeriod)) == 1
     assert dbsession.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "points.settlement.close", AuditEntry.outcome == "refused")) == 3
-    # staff cannot close
-    sign_in_directly(testapp, dbsession, staff)
+    # staff cannot close, even after a step-up
+    sign_in_at_level(testapp, dbsession, staff, level=2)
     testapp.post_form("/manage/points/settlement/close", {"period": "2025-02"}, status=403)
     verify_ok(dbsession)
 
