@@ -8,10 +8,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-from zope.interface.verify import verifyClass, verifyObject
-
-from kairan.db.meta import utcnow
 from kairan_points import ledger, services
 from kairan_points.bridge import services as bridge_services
 from kairan_points.bridge.connector import HttpCurrencyBridge
@@ -24,6 +20,10 @@ from kairan_points.bridge.interfaces import (
 from kairan_points.bridge.models import BridgeMove, BridgeReconciliation
 from kairan_points.errors import IdempotencyConflict, InsufficientPoints, InvalidAmount
 from kairan_points.models import BRIDGE, Account, Transfer
+from sqlalchemy import func, select
+from zope.interface.verify import verifyClass, verifyObject
+
+from kairan.db.meta import utcnow
 from tests.addons.kairan_points.conftest import key, verify_ok
 from tests.addons.kairan_points.fakecurrency import SECRET, FakeCurrency
 
@@ -440,8 +440,9 @@ def test_the_secret_can_come_from_the_environment(monkeypatch):
 
 
 def test_a_url_without_a_secret_fails_at_start_up():
-    from kairan.settings import SettingsError
     from kairan_points.bridge.settings import read_settings
+
+    from kairan.settings import SettingsError
 
     with pytest.raises(SettingsError, match="secret"):
         read_settings({"kairan.points.bridge.url": "https://currency.example.jp"})
