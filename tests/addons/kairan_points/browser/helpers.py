@@ -60,14 +60,15 @@ CSRF_MISSING = ("the form has no csrf_token field: a real browser's POST is refu
                 "kairan.accounts.schemas.CSRFSchema (view code)")
 
 
-def submit(page, button, stood_in):
+def submit(page, button, stood_in, within=None):
     """Click ``button`` of its form in <main>. A form without its CSRF token (a bug: every
     POST of a real browser is refused) gets the token a fixed form would carry, so the
     rest of the flow is still exercised; its path is added to ``stood_in`` and the test
     ends as an expected failure (``xfail_if_stood_in``) until the form is fixed."""
     from urllib.parse import urlsplit
 
-    form = page.locator("main form").filter(has=page.get_by_role("button", name=button))
+    scope = within if within is not None else page.locator("main")
+    form = scope.locator("form").filter(has=page.get_by_role("button", name=button))
     if form.locator("input[name=csrf_token]").count() == 0:
         token = next(c["value"] for c in page.context.cookies() if c["name"] == "kairan_csrf")
         form.evaluate("""(form, token) => {
