@@ -28,6 +28,7 @@ from kairan_points.schemas import (
     text_node,
 )
 from kairan_points.views import OPERATE, matched_id
+from kairan_points.views.manage import programme_choices
 
 LIST = "kairan_points:templates/campaigns/manage.pt"
 DETAIL = "kairan_points:templates/campaigns/campaign.pt"
@@ -70,9 +71,8 @@ class CampaignSchema(colander.MappingSchema):
 
 
 def _form(request):
-    choices = [(str(p.id), p.localized_name(request.localizer.locale_name))
-               for p in points_services.programmes(request.dbsession)]
-    return make_form(request, CampaignSchema(), _("Create the campaign"), programmes=choices,
+    return make_form(request, CampaignSchema(), _("Create the campaign"),
+                     programmes=programme_choices(request),
                      limit=request.registry.settings["kairan.points.max_grant"])
 
 

@@ -342,9 +342,12 @@ def tokyo_text(when):
     return when.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
 
 
-def activities(dbsession, limit=200):
-    return list(dbsession.scalars(select(Activity).order_by(Activity.starts_at.desc(),
-                                                            Activity.id.desc()).limit(limit)))
+def activities(dbsession, limit=200, organiser_id=None):
+    """The latest activities, newest first; only those ``organiser_id`` created if given."""
+    query = select(Activity).order_by(Activity.starts_at.desc(), Activity.id.desc())
+    if organiser_id is not None:
+        query = query.where(Activity.created_by == organiser_id)
+    return list(dbsession.scalars(query.limit(limit)))
 
 
 def checkin_count(dbsession, activity_id):

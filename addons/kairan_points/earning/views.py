@@ -3,8 +3,9 @@
 A resident types (or scans, where the camera opens the printed link) the
 activity's code at ``/points/checkin``; the code is an HMAC-signed payload
 (``kairan_points.earning.services.sign``), so it cannot be forged or turned
-into another activity's code. Organisers see their activities and check-in
-counts, never a resident's wallet.
+into another activity's code. An organiser sees only the activities they created
+(another's is a 404, its code never shown); operators and managers see every one.
+Nobody here sees a resident's wallet.
 """
 
 import re
@@ -19,7 +20,7 @@ from sqlalchemy import select
 
 from kairan.accounts.forms import make_form
 from kairan.accounts.views.common import PAGE, page, submitted
-from kairan.audit.services import audit
+from kairan.audit.services import audit, audit_now
 from kairan.i18n.translation import _
 from kairan.security.permissions import Permission
 from kairan_points import services as points_services
@@ -27,8 +28,15 @@ from kairan_points.earning import ORGANISE, services
 from kairan_points.earning.models import Activity
 from kairan_points.errors import PointsRefused
 from kairan_points.models import Programme
-from kairan_points.schemas import amount_node, date_node, text_node
-from kairan_points.views import matched_id
+from kairan_points.schemas import (
+    amount_node,
+    date_node,
+    deferred_programme_choices,
+    deferred_programme_validator,
+    text_node,
+)
+from kairan_points.views import OPERATE, PointsManagement, matched_id
+from kairan_points.views.manage import programme_choices
 
 ACTIVITIES = "kairan_points:templates/earning/activities.pt"
 ACTIVITY = "kairan_points:templates/earning/activity.pt"
@@ -68,16 +76,6 @@ def time_node(title):
                                widget=deform.widget.TextInputWidget(attributes={"type": "time"}))
 
 
-@colander.deferred
-def deferred_programmes(node, kw):
-    return deform.widget.SelectWidget(values=kw.get("programmes", []))
-
-
-@colander.deferred
-def deferred_programme_ids(node, kw):
-    return colander.OneOf([value for value, _title in kw.get("programmes", [])])
-
-
 class ActivitySchema(colander.MappingSchema):
     title = text_node(_("Title (Japanese)"), 200)
     title_en = text_node(_("Title (English)"), 200, required=False)
@@ -86,8 +84,8 @@ class ActivitySchema(colander.MappingSchema):
     start = time_node(_("Check-in opens at (Japan time)"))
     end = time_node(_("Check-in closes at (Japan time)"))
     programme = colander.SchemaNode(colander.String(), title=_("Programme"),
-                                    widget=deferred_programmes,
-                                    validator=deferred_programme_ids)
+                                    widget=deferred_programme_choices,
+                                    validator=deferred_programme_validator)
     points = amount_node(_("Points for taking part"))
 
     def validator(self, node, value):
@@ -98,9 +96,8 @@ class ActivitySchema(colander.MappingSchema):
 
 
 def _activity_form(request):
-    choices = [(str(p.id), p.localized_name(request.localizer.locale_name))
-               for p in points_services.programmes(request.dbsession)]
-    return make_form(request, ActivitySchema(), _("Create the activity"), programmes=choices,
+    return make_form(request, ActivitySchema(), _("Create the activity"),
+                     programmes=programme_choices(request),
                      limit=request.registry.settings["kairan.points.max_grant"])
 
 
@@ -152,10 +149,16 @@ def checkin(request):
 
 # -- organisers -----------------------------------------------------------------------------
 
+def sees_every_activity(request):
+    """Operators and managers see every activity; an organiser only their own."""
+    return bool(request.has_permission(OPERATE, PointsManagement(request)))
+
+
 @view_config(route_name="points.activities", renderer=ACTIVITIES, permission=ORGANISE,
              request_method="GET")
 def activities(request):
     locale = request.localizer.locale_name
+    organiser_id = None if sees_every_activity(request) else request.user.id
     names = {p.id: p.localized_name(locale) for p in points_services.programmes(
         request.dbsession)}
     request.response.headers["Cache-Control"] = "no-store"
@@ -169,7 +172,7 @@ def activities(request):
             "programme": names.get(activity.programme_id, ""),
             "points": f"{activity.points:,}",
             "url": request.route_path("points.activity", id=activity.id),
-        } for activity in services.activities(request.dbsession)],
+        } for activity in services.activities(request.dbsession, organiser_id=organiser_id)],
     }
 
 
@@ -202,6 +205,11 @@ def activity_add(request):
 def activity(request):
     found = request.dbsession.get(Activity, matched_id(request))
     if found is None:
+        raise HTTPNotFound()
+    if found.created_by != request.user.id and not sees_every_activity(request):
+        # another organiser's activity (its code would let anyone check in): as if absent
+        audit_now(request, "points.activity.view", target=f"points-activity:{found.id}",
+                  outcome="denied", detail={"reason": "not the organiser"})
         raise HTTPNotFound()
     locale = request.localizer.locale_name
     code = services.sign(_secret(request), found.id)

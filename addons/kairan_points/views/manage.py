@@ -108,11 +108,15 @@ def programme_edit(request):
     return HTTPSeeOther(request.route_url("points.manage"))
 
 
+def programme_choices(request):
+    """``[(id as text, name in the request's language)]`` of every programme: the choices
+    of the forms that pick a programme (grants, campaigns, community activities)."""
+    locale = request.localizer.locale_name
+    return [(str(p.id), p.localized_name(locale)) for p in services.programmes(request.dbsession)]
+
+
 def _grant_form(request, button):
-    choices = [(str(p.id), p.localized_name(request.localizer.locale_name))
-               for p in services.programmes(request.dbsession)]
-    schema = GrantSchema()
-    return make_form(request, schema, button, programmes=choices,
+    return make_form(request, GrantSchema(), button, programmes=programme_choices(request),
                      limit=_settings(request)["kairan.points.max_grant"])
 
 
