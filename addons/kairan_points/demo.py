@@ -1,6 +1,13 @@
-"""The demo city's points: two programmes and a few points in the demo resident's wallet."""
+"""The demo city's points: two programmes and a few points in the demo resident's wallet,
+two community activities organised by the demo operator, and a campaign open for
+applications.
 
-from datetime import timedelta
+Idempotent as the core's loader: a programme, activity or campaign that exists (by
+code, or an activity by its title and organiser) is left as it is, and the grants use
+fixed idempotency keys, so loading the demo twice adds nothing.
+"""
+
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from zope.interface import implementer
@@ -29,6 +36,37 @@ def _programmes(today):
     )
 
 
+def _at(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=services.TOKYO)
+
+
+def _activities(today):
+    """Community activities of the ``community`` programme: one open for check-in all of
+    today (Japan time), one next week."""
+    return (
+        {"title": "回覧板市 市民一斉清掃", "title_en": "Kairan City clean-up day",
+         "place": "回覧板市 中央公園", "starts_at": _at(today, 7),
+         "ends_at": _at(today, 22), "points": 300},
+        {"title": "地域防災訓練", "title_en": "Neighbourhood disaster drill",
+         "place": "回覧板市 第一市民センター", "starts_at": _at(today + timedelta(days=7), 9),
+         "ends_at": _at(today + timedelta(days=7), 12), "points": 500},
+    )
+
+
+def _campaign(today):
+    """A campaign of the regional programme, its application window open today."""
+    return {"code": "demo-spring-bonus", "title": "春の地域ポイント上乗せキャンペーン",
+            "title_en": "Spring regional points bonus", "points": 2000, "capacity": 100,
+            "opens_at": _at(today - timedelta(days=7), 0),
+            "closes_at": _at(today + timedelta(days=22), 0),
+            "min_level": 1, "excluded_campaign_id": None, "accept_days": 7}
+
+
+def _user(dbsession, role):
+    email = next(u.email for u in DEMO_USERS if u.role == role)
+    return email, dbsession.scalar(select(User).where(User.email == email))
+
+
 @implementer(IDemoLoader)
 class PointsDemoLoader:
     name = "points"
@@ -36,10 +74,8 @@ class PointsDemoLoader:
     order = 20  # after the shops
 
     def load(self, dbsession, registry, today):
-        resident_email = next(u.email for u in DEMO_USERS if u.role == "Member")
-        operator_email = next(u.email for u in DEMO_USERS if u.role == "Operator")
-        resident = dbsession.scalar(select(User).where(User.email == resident_email))
-        operator = dbsession.scalar(select(User).where(User.email == operator_email))
+        resident_email, resident = _user(dbsession, "Member")
+        _email, operator = _user(dbsession, "Operator")
         lines = []
         for values, points in _programmes(today):
             programme = dbsession.scalar(select(Programme).where(
@@ -54,4 +90,35 @@ class PointsDemoLoader:
                                idempotency_key=f"demo:{values['code']}:{resident.id}")
                 dbsession.flush()
             lines.append(f"points: {values['name']} ({points} points for {resident_email})")
+        lines += self._activities(dbsession, today, operator)
+        lines += self._campaign(dbsession, today, operator)
         return lines
+
+    def _activities(self, dbsession, today, organiser):
+        from kairan_points.earning.models import Activity
+        from kairan_points.earning.services import create_activity
+
+        programme = dbsession.scalar(select(Programme).where(Programme.code == "community"))
+        if programme is None or organiser is None:
+            return []
+        lines = []
+        for values in _activities(today):
+            exists = dbsession.scalar(select(Activity.id).where(
+                Activity.title == values["title"], Activity.created_by == organiser.id))
+            if exists is not None:
+                continue
+            create_activity(dbsession, {**values, "programme_id": programme.id}, organiser.id)
+            lines.append(f"points: community activity {values['title']} "
+                         f"(organised by {organiser.email})")
+        return lines
+
+    def _campaign(self, dbsession, today, operator):
+        from kairan_points.campaigns import services as campaigns
+
+        values = _campaign(today)
+        programme = dbsession.scalar(select(Programme).where(Programme.code == "regional2025"))
+        if programme is None or campaigns.by_code(dbsession, values["code"]) is not None:
+            return []
+        campaigns.create_campaign(dbsession, {**values, "programme_id": programme.id},
+                                  actor_id=operator.id if operator else None)
+        return [f"points: campaign {values['title']} (applications open)"]
