@@ -178,23 +178,23 @@ def payments_per_category(request, start_month, end_month):
 
 
 class PaymentsInCategory(KpiProvider):
-    """Payments made at shops of one merchant category (module docstring)."""
+    """Payments made at shops of the merchant category ``code`` (module docstring); one
+    subclass per category (``category_kpi``), as ``KPIS`` holds classes."""
 
+    code = ""
     unit = _("payments")
-
-    def __init__(self, code):
-        self.code = code
-        self.name = f"points.payments.category.{code}"
-        self.title = CATEGORY_TITLES[code]
 
     def monthly(self, request, start_month, end_month):
         found = payments_per_category(request, start_month, end_month)
         return {month: count for (month, code), count in found.items() if code == self.code}
 
 
-def kpi_providers():
-    return [PointsIssued(), PointsSpent(), PointsExpired(), PointsRefunded(), ActiveWallets(),
-            *(PaymentsInCategory(code) for code in CATEGORY_TITLES)]
+def category_kpi(code):
+    """The ``PaymentsInCategory`` class of one category."""
+    return type(f"PaymentsIn_{code}", (PaymentsInCategory,), {
+        "code": code, "name": f"points.payments.category.{code}",
+        "title": CATEGORY_TITLES[code]})
 
 
-KPIS = tuple(kpi_providers())
+KPIS = (PointsIssued, PointsSpent, PointsExpired, PointsRefunded, ActiveWallets,
+        *(category_kpi(code) for code in CATEGORY_TITLES))

@@ -24,7 +24,7 @@ START_OF_MARCH = datetime(2025, 2, 28, 15, 0, 0, tzinfo=UTC)
 
 
 def kpi(name):
-    return next(k for k in KPIS if k.name == name)
+    return next(k for k in KPIS if k.name == name)()
 
 
 @pytest.fixture
