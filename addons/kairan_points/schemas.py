@@ -12,6 +12,7 @@ import unicodedata
 import colander
 import deform.widget
 
+from kairan.accounts.schemas import CSRFSchema
 from kairan.i18n.translation import _
 from kairan_points.ledger import LEDGER_MAX
 from kairan_points.models import EXPIRY_DAYS, EXPIRY_FIXED
@@ -88,7 +89,7 @@ def text_node(title, max_length, required=True, **kw):
         **extra, **kw)
 
 
-class ProgrammeSchema(colander.MappingSchema):
+class ProgrammeSchema(CSRFSchema):
     code = text_node(_("Code"), 40, description=_("Lower-case letters, digits and '-', e.g. "
                                                    "miyagi-2025. Used in links and exports."),
                      preparer=lambda v: v.strip().lower() if isinstance(v, str) else v)
@@ -142,7 +143,7 @@ def deferred_programme_validator(node, kw):
     return colander.OneOf([value for value, _title in kw.get("programmes", [])])
 
 
-class GrantSchema(colander.MappingSchema):
+class GrantSchema(CSRFSchema):
     """A manual grant or correction; the resident is named by their e-mail address."""
 
     programme = colander.SchemaNode(colander.String(), title=_("Programme"),

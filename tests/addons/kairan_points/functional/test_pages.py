@@ -115,7 +115,9 @@ PROGRAMME_FORM = {
 
 def test_an_operator_creates_and_edits_a_programme(testapp, dbsession, operator):
     sign_in_directly(testapp, dbsession, operator)
-    testapp.get("/manage/points/programmes/new")
+    page = testapp.get("/manage/points/programmes/new")
+    # the form carries its CSRF token (a browser's POST has nothing else to send)
+    assert 'name="csrf_token"' in page.text
     response = testapp.post_form("/manage/points/programmes/new",
                                  {**PROGRAMME_FORM, "issued": "999", "id": "77",
                                   "balance": "5"}, status=303)
@@ -184,6 +186,7 @@ def test_residents_cannot_reach_the_operators_pages(testapp, dbsession, make_use
 
 def grant_form(testapp, programme, email, amount, reason="窓口での付与", **extra):
     page = testapp.get("/manage/points/grant")
+    assert 'name="csrf_token"' in page.text
     token = KEY_RE.search(page.text).group(1)
     return {"programme": str(programme.id), "email": email, "amount": str(amount),
             "reason": reason, "idempotency_key": token, **extra}
