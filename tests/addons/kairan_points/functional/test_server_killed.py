@@ -82,9 +82,10 @@ class ServerProcess:
             if self.process.poll() is not None:
                 pytest.fail(f"the server exited: {self.log.read_text()[-3000:]}")
             try:
-                requests.get(self.url + "/login", timeout=2)
+                # the first request may be slow on a busy machine: wait for its answer
+                requests.get(self.url + "/login", timeout=30)
                 return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         pytest.fail(f"the server did not answer in 60 s: {self.log.read_text()[-3000:]}")
 
