@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from kairan.accounts.forms import make_form
 from kairan.accounts.models import User
+from kairan.accounts.schemas import CSRFSchema
 from kairan.accounts.views.common import PAGE, submitted
 from kairan.audit.services import audit, audit_now
 from kairan.i18n.translation import _
@@ -42,7 +43,7 @@ def _small_int(title, low, high, default):
                                  max_err=_("Enter a number from ${min} to ${max}.")))
 
 
-class CampaignSchema(colander.MappingSchema):
+class CampaignSchema(CSRFSchema):
     code = text_node(_("Code"), 40, description=_("Lower-case letters, digits and '-', e.g. "
                                                    "spring-2025."),
                      preparer=lambda v: v.strip().lower() if isinstance(v, str) else v)

@@ -19,6 +19,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from kairan.accounts.forms import make_form
+from kairan.accounts.schemas import CSRFSchema
 from kairan.accounts.views.common import PAGE, page, submitted
 from kairan.audit.services import audit, audit_now
 from kairan.i18n.translation import _
@@ -43,7 +44,7 @@ ACTIVITY = "kairan_points:templates/earning/activity.pt"
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-class CheckInSchema(colander.MappingSchema):
+class CheckInSchema(CSRFSchema):
     code = colander.SchemaNode(
         colander.String(), title=_("The activity's code"),
         description=_("Printed under the activity's QR code, e.g. KA1.12.AbC…"),
@@ -76,7 +77,7 @@ def time_node(title):
                                widget=deform.widget.TextInputWidget(attributes={"type": "time"}))
 
 
-class ActivitySchema(colander.MappingSchema):
+class ActivitySchema(CSRFSchema):
     title = text_node(_("Title (Japanese)"), 200)
     title_en = text_node(_("Title (English)"), 200, required=False)
     place = text_node(_("Place"), 200)

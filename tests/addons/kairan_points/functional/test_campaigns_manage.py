@@ -90,3 +90,27 @@ def test_residents_cannot_reach_the_operator_pages(testapp, dbsession, make_user
     testapp.get("/manage/points/campaigns", status=403)
     testapp.get("/manage/points/campaigns/new", status=403)
     testapp.post_form("/manage/points/campaigns/1/draw", {"seed": SEED}, status=403)
+
+
+def form_with(page, field):
+    """The page's form that has ``field`` (the header has a sign-out form too)."""
+    return next(form for form in page.forms.values() if field in form.fields)
+
+
+def test_the_rendered_campaign_form_carries_its_csrf_token(testapp, dbsession, operator,
+                                                           programme):
+    """Submitted as a browser would, with only the fields the page rendered."""
+    sign_in_directly(testapp, dbsession, operator)
+    form = form_with(testapp.get("/manage/points/campaigns/new"), "code")
+    assert form["csrf_token"].value == testapp.csrf_token()
+    today = date.today()
+    for name, value in {"code": "rendered-2025", "title": "春の抽選",
+                        "programme": str(programme.id), "points": "3000", "capacity": "2",
+                        "opens_on": today.isoformat(),
+                        "closes_on": (today + timedelta(days=3)).isoformat(),
+                        "min_level": "1", "accept_days": "5"}.items():
+        form[name] = value
+    form.submit(status=303)
+    dbsession.expire_all()
+    assert dbsession.scalars(select(Campaign.code)).all() == ["rendered-2025"]
+    verify_ok(dbsession)

@@ -274,3 +274,31 @@ def test_the_account_page_links_to_check_in_and_exporters_list_the_tables(
     registered = registry.getUtility(IPersonalDataProvider, name="points_earning")
     assert registered.export(request, resident) == data
     verify_ok(dbsession)
+
+
+def form_with(page, field):
+    """The page's form that has ``field`` (the header has a sign-out form too)."""
+    return next(form for form in page.forms.values() if field in form.fields)
+
+
+def test_the_rendered_forms_carry_their_csrf_token(testapp, dbsession, programme, organiser,
+                                                   make_user, secret):
+    """The activity and check-in forms submitted as a browser would, with only the
+    fields the page rendered."""
+    sign_in_directly(testapp, dbsession, organiser)
+    form = form_with(testapp.get("/manage/points/activities/new"), "place")
+    assert form["csrf_token"].value == testapp.csrf_token()
+    for name, value in {"title": "防災訓練", "place": "市民センター", "day": "2025-09-01",
+                        "start": "09:00", "end": "11:30", "programme": str(programme.id),
+                        "points": "500"}.items():
+        form[name] = value
+    form.submit(status=303)
+    assert count(dbsession, Activity) == 1
+    resident = make_user()
+    sign_in_directly(testapp, dbsession, resident)
+    activity = make_activity(dbsession, programme, points=120)
+    form = form_with(testapp.get("/points/checkin"), "code")
+    form["code"] = services.sign(secret, activity.id)
+    form.submit(status=303)
+    assert balance(dbsession, programme, resident) == 120
+    verify_ok(dbsession)
