@@ -8,7 +8,9 @@ killed with SIGKILL and only afterwards is the lock released. Nothing partial ma
 left: every transfer has its lines and they sum to zero, balances equal their lines
 and lots (``verify_ok``), each wallet is at "before" or "after" whole payments, and
 every acknowledged payment is there. A restarted server given the same requests
-(same idempotency keys) makes each payment exactly once.
+(same idempotency keys) makes each payment exactly once. A second test kills the
+server later in the transaction: after the ledger's writes (transfer, lines, lots,
+balances), while the payment row waits for a table lock.
 """
 
 import os
@@ -330,4 +332,93 @@ def test_the_server_killed_mid_payment_leaves_nothing_partial(
         FUNDS - STREAM_AMOUNT * len(streamed)
     revived.stop()
     assert revived.process.poll() is not None
+    assert_nothing_partial(dbsession)
+
+
+@pytest.mark.postgres_only
+def test_the_server_killed_after_the_ledger_writes_before_commit_leaves_nothing(
+        dbsession, engine, registry, app_request, make_programme, make_user, servers):
+    """The payments get further: a second connection holds a SHARE lock on the payments
+    table, so a payment writes its transfer, lines, lots and balances and then waits to
+    insert its payment row; the server is killed there, before any commit."""
+    regional = make_programme(code="regional2025")
+    residents = [make_user(email=f"payer{i}@example.jp") for i in range(2)]
+    wallets = [fund(dbsession, regional, resident) for resident in residents]
+    # a shop each: one payment of each reaches the insert (the till's row lock would
+    # otherwise queue the second resident behind the first)
+    shops = [make_merchant(dbsession, name=f"回覧板商店{i}", branch=f"回覧板商店{i} 本店")
+             for i in range(2)]
+    codes = [registry.getUtility(IMerchantDirectory).payload_for(app_request,
+                                                                 shop.branches[0].id)
+             for shop in shops]
+    doomed_name = "kairan-doomed-" + secrets.token_hex(4)
+    doomed = servers(doomed_name)
+    payers = [Payer(sign_in(dbsession, resident), code, regional)
+              for resident, code in zip(residents, codes, strict=True)]
+    for payer in payers:
+        payer.prepare(doomed)
+    requests_sent = [(payer, key() + f"-late-{i}-{j}") for i, payer in enumerate(payers)
+                     for j in range(2)]
+    results = {}
+
+    def pay(payer, idempotency_key):
+        try:
+            results[idempotency_key] = payer.pay(doomed, LOCKED_AMOUNT, idempotency_key)
+        except requests.RequestException as error:
+            results[idempotency_key] = error
+
+    holder = engine.connect()
+    threads = [threading.Thread(target=pay, args=sent) for sent in requests_sent]
+    try:
+        holder.execute(text("LOCK TABLE points_payments IN SHARE MODE"))
+        for thread in threads:
+            thread.start()
+        assert wait_for(engine, "SELECT query FROM pg_stat_activity WHERE application_name "
+                        "= :name AND wait_event_type = 'Lock'", {"name": doomed_name},
+                        lambda rows: len(rows) == 4 and sum(
+                            "INSERT INTO points_payments" in query for (query,) in rows) == 2), \
+            "the payments never waited to insert their payment rows"
+        # by now one transaction of each resident has written its transfer, lines and lots
+        # and moved the balances; the second waits for the wallet's row lock
+        with engine.connect() as connection:
+            writers = connection.execute(text(
+                "SELECT c.relname, count(DISTINCT l.pid) FROM pg_locks l "
+                "JOIN pg_class c ON c.oid = l.relation "
+                "JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE a.application_name = :name AND l.mode = 'RowExclusiveLock' "
+                "AND l.granted AND c.relname IN ('points_transfers', 'points_lines', "
+                "'points_lots') GROUP BY c.relname"), {"name": doomed_name}).all()
+        assert dict(writers) == {"points_transfers": 2, "points_lines": 2, "points_lots": 2}, \
+            writers
+        doomed.kill(signal.SIGKILL)
+        for thread in threads:
+            thread.join(timeout=30)
+        holder.rollback()
+    finally:
+        holder.rollback()
+        holder.close()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert backends(engine, doomed_name, 30, lambda rows: rows == []), \
+        "the killed server's database sessions did not end"
+    assert len(results) == 4
+    assert all(isinstance(r, requests.RequestException) for r in results.values()), results
+
+    assert_nothing_partial(dbsession)
+    assert dbsession.scalar(select(func.count()).select_from(Payment)) == 0
+    assert dbsession.scalar(select(func.count()).select_from(Transfer)
+                            .where(Transfer.reason_code == "payment")) == 0
+    for wallet in wallets:
+        assert dbsession.get(Account, wallet).balance == FUNDS
+
+    revived = servers("kairan-revived-" + secrets.token_hex(4))
+    for payer in payers:
+        payer.prepare(revived)
+    for _round in range(2):
+        for payer, idempotency_key in requests_sent:
+            assert payer.pay(revived, LOCKED_AMOUNT, idempotency_key).status_code == 303
+    for resident, wallet in zip(residents, wallets, strict=True):
+        assert len(payments_of(dbsession, resident)) == 2
+        assert dbsession.get(Account, wallet).balance == FUNDS - 2 * LOCKED_AMOUNT
+    revived.stop()
     assert_nothing_partial(dbsession)
