@@ -13,5 +13,9 @@ def no_js_page(playwright_instance, tmp_path):
         args=CHROMIUM_ARGS, locale="ja-JP", viewport={"width": 390, "height": 844},
         java_script_enabled=False)
     context.set_default_timeout(15000)
-    yield context.pages[0] if context.pages else context.new_page()
+    page = context.pages[0] if context.pages else context.new_page()
+    # the page's own scripts really do not run
+    page.set_content('<p id="probe">off</p><script>probe.textContent = "on"</script>')
+    assert page.locator("#probe").inner_text() == "off"
+    yield page
     context.close()
