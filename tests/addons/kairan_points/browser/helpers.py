@@ -55,37 +55,18 @@ def assert_fits_phone(page):
     assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide on a {widths[1]} px phone"
 
 
-CSRF_MISSING = ("the form has no csrf_token field: a real browser's POST is refused (400 "
-                "Bad CSRF token); its colander schema must extend "
-                "kairan.accounts.schemas.CSRFSchema (view code)")
-
-
-def submit(page, button, stood_in, within=None):
-    """Click ``button`` of its form in <main>. A form without its CSRF token (a bug: every
-    POST of a real browser is refused) gets the token a fixed form would carry, so the
-    rest of the flow is still exercised; its path is added to ``stood_in`` and the test
-    ends as an expected failure (``xfail_if_stood_in``) until the form is fixed."""
-    from urllib.parse import urlsplit
-
+def submit(page, button, within=None):
+    """Click ``button`` of its form (in <main>, or in ``within``) once the form is seen to
+    carry its CSRF token: WebTest's ``post_form`` adds the token by itself, so a form
+    rendered without it passes the functional tests while a real browser's POST is
+    refused (400 Bad CSRF token)."""
     scope = within if within is not None else page.locator("main")
     form = scope.locator("form").filter(has=page.get_by_role("button", name=button))
-    if form.locator("input[name=csrf_token]").count() == 0:
-        token = next(c["value"] for c in page.context.cookies() if c["name"] == "kairan_csrf")
-        form.evaluate("""(form, token) => {
-            const field = document.createElement('input');
-            field.type = 'hidden'; field.name = 'csrf_token'; field.value = token;
-            form.appendChild(field);
-        }""", token)
-        stood_in.append(urlsplit(page.url).path)
+    assert form.count() == 1, f"{page.url}: {form.count()} forms with the button {button!r}"
+    assert form.locator("input[name=csrf_token]").count() == 1, \
+        f"the form of {button!r} on {page.url} has no csrf_token field"
     form.get_by_role("button", name=button).click()
     page.wait_for_load_state()
-
-
-def xfail_if_stood_in(stood_in):
-    import pytest
-
-    if stood_in:
-        pytest.xfail(f"{CSRF_MISSING}: {', '.join(stood_in)}")
 
 
 def main_text(page):
