@@ -542,37 +542,25 @@ def _expire_in_programme(dbsession, programme_id, expired_id, wallets, now):
                       request_hash=digest)
     dbsession.add(record)
     dbsession.flush()
-    dbsession.execute(insert(Line), [
-        {"transfer_id": record.id, "account_id": p.account_id, "amount": p.amount}
-        for p in postings])
-    line_of = dict(dbsession.execute(
-        select(Line.account_id, Line.id).where(Line.transfer_id == record.id)).all())
-    dbsession.execute(insert(LotEntry), [
-        {"lot_id": lot_id, "line_id": line_of[account_id], "amount": -part}
-        for account_id in sorted(wallets) for lot_id, part in wallets[account_id]])
-
-    parts = [(lot_id, part) for account_id in sorted(wallets)
+    parts = [(account_id, lot_id, part) for account_id in sorted(wallets)
              for lot_id, part in wallets[account_id]]
     amounts = [(p.account_id, p.amount) for p in postings]
     if dbsession.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import text
-
-        moved = dbsession.execute(text(
-            "UPDATE points_lots AS l SET remaining = l.remaining - v.part "
-            "FROM unnest(CAST(:ids AS bigint[]), CAST(:parts AS bigint[])) AS v(id, part) "
-            "WHERE l.id = v.id AND l.remaining >= v.part"),
-            {"ids": [i for i, _p in parts], "parts": [p for _i, p in parts]}).rowcount
-        changed = dbsession.execute(text(
-            "UPDATE points_accounts AS a SET balance = a.balance + v.amount "
-            "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS bigint[])) "
-            "AS v(id, amount) WHERE a.id = v.id "
-            "AND (a.min_balance IS NULL OR a.balance + v.amount >= a.min_balance)"),
-            {"ids": [i for i, _a in amounts], "amounts": [a for _i, a in amounts]}).rowcount
-    else:  # SQLite: one guarded update a row (slower, same guarantees)
+        moved, changed = _expire_rows_postgresql(dbsession, record.id, parts, amounts)
+    else:  # SQLite: bulk inserts, one guarded update a row (slower, same guarantees)
+        dbsession.execute(insert(Line), [
+            {"transfer_id": record.id, "account_id": account_id, "amount": amount}
+            for account_id, amount in amounts])
+        line_of = dict(dbsession.execute(
+            select(Line.account_id, Line.id).where(Line.transfer_id == record.id)).all())
+        dbsession.execute(insert(LotEntry), [
+            {"lot_id": lot_id, "line_id": line_of[account_id], "amount": -part}
+            for account_id, lot_id, part in parts])
         moved = sum(dbsession.execute(
             update(Lot).where(Lot.id == lot_id, Lot.remaining >= part)
             .values(remaining=Lot.remaining - part)
-            .execution_options(synchronize_session=False)).rowcount for lot_id, part in parts)
+            .execution_options(synchronize_session=False)).rowcount
+            for _account, lot_id, part in parts)
         changed = sum(dbsession.execute(
             update(Account)
             .where(Account.id == account_id,
@@ -585,6 +573,45 @@ def _expire_in_programme(dbsession, programme_id, expired_id, wallets, now):
         raise LedgerConflict()
     record.replayed = False
     return record
+
+
+def _expire_rows_postgresql(dbsession, transfer_id, parts, amounts):
+    """The lines, lot entries, lots and balances of an expiry transfer, each in one
+    statement over arrays (``unnest``): no row travels twice. Return the number of
+    lots and of accounts the guarded updates changed."""
+    from sqlalchemy import text
+
+    accounts = [account_id for account_id, _amount in amounts]
+    dbsession.execute(text(
+        "INSERT INTO points_lines (transfer_id, account_id, amount) "
+        "SELECT :transfer, v.account, v.amount "
+        "FROM unnest(CAST(:accounts AS integer[]), CAST(:amounts AS bigint[])) "
+        "AS v(account, amount)"),
+        {"transfer": transfer_id, "accounts": accounts,
+         "amounts": [amount for _account, amount in amounts]})
+    lot_ids = [lot_id for _account, lot_id, _part in parts]
+    lot_parts = [part for _account, _lot, part in parts]
+    dbsession.execute(text(
+        "INSERT INTO points_lot_entries (lot_id, line_id, amount) "
+        "SELECT v.lot, l.id, -v.part "
+        "FROM unnest(CAST(:lots AS bigint[]), CAST(:accounts AS integer[]), "
+        "CAST(:parts AS bigint[])) WITH ORDINALITY AS v(lot, account, part, n) "
+        "JOIN points_lines AS l ON l.transfer_id = :transfer AND l.account_id = v.account "
+        "ORDER BY v.n"),
+        {"transfer": transfer_id, "lots": lot_ids,
+         "accounts": [account for account, _lot, _part in parts], "parts": lot_parts})
+    moved = dbsession.execute(text(
+        "UPDATE points_lots AS l SET remaining = l.remaining - v.part "
+        "FROM unnest(CAST(:ids AS bigint[]), CAST(:parts AS bigint[])) AS v(id, part) "
+        "WHERE l.id = v.id AND l.remaining >= v.part"),
+        {"ids": lot_ids, "parts": lot_parts}).rowcount
+    changed = dbsession.execute(text(
+        "UPDATE points_accounts AS a SET balance = a.balance + v.amount "
+        "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS bigint[])) "
+        "AS v(id, amount) WHERE a.id = v.id "
+        "AND (a.min_balance IS NULL OR a.balance + v.amount >= a.min_balance)"),
+        {"ids": accounts, "amounts": [amount for _account, amount in amounts]}).rowcount
+    return moved, changed
 
 
 def programme_of_account(dbsession, account_id):
