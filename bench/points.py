@@ -1,0 +1,763 @@
+"""The points wallet's benchmark (issue 5), beside PostgreSQL's own pgbench in one run.
+
+    .venv/bin/python bench/points.py                 # the full run (about 12 minutes)
+    .venv/bin/python bench/points.py --quick         # a smoke run: short, small data
+    .venv/bin/python bench/points.py --only http,pgbench --seconds 20
+
+What it measures (bench/README.md, "Points wallet (issue 5)"):
+
+- ``http``: payments through HTTP. ``--servers`` waitress processes (``kairan serve``,
+  8 threads each) on a fresh PostgreSQL database ``kairan_bench_points`` with the
+  demo city; ``--residents`` residents with wallets and sessions made in the
+  database as the tests make them; ``--clients`` client threads with keep-alive
+  connections POST the pay confirmation (``/points/pay/confirm``: CSRF token,
+  shop's static QR code, programme, amount, idempotency key), as the pay page's form
+  does, spread over the servers. A fifth of the residents get few points, and half
+  of the payments are theirs, so their wallets run dry and overdraft attempts are
+  refused. After the run: ``kairan points verify`` must pass, no wallet is below 0,
+  every wallet's balance is its grant minus its accepted payments, and the number of
+  payment rows equals the 303 answers. ``--flow full`` adds the GET of the
+  confirmation page before each POST (two requests a payment).
+- ``ledger``: ``ledger.transfer`` alone (wallet to shop, one point), in 8 and 32
+  threads of this process, each with its own session.
+- ``pgbench``: PostgreSQL's tpcb-like transaction (``pgbench -i -s 10``;
+  ``-c 8 -j 2`` and ``-c 32 -j 2``) on its own database, alternating with the above;
+  the ratios payments/s : pgbench tps are printed.
+- ``draw``, ``expire``, ``settle``: on a database ``kairan_bench_points_bulk`` filled
+  with INSERT ... SELECT generate_series (never row by row): ``kairan points draw``
+  over ``--applications`` applications, ``kairan points expire`` of ``--lots`` lots
+  (four per wallet), ``kairan points settle --close`` of a month with ``--payments``
+  payments; then ``kairan points verify`` on that database.
+
+Results go to bench/results/points-*.json (ignored by git) and are printed.
+Needs PostgreSQL on 127.0.0.1:5432 (KAIRAN_TEST_POSTGRES_URL) and Debian's pgbench.
+"""
+
+import argparse
+import configparser
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+WORK = BENCH / ".work"
+RESULTS = BENCH / "results"
+VENV_BIN = Path(sys.executable).parent
+HTTP_DB = "kairan_bench_points"
+BULK_DB = "kairan_bench_points_bulk"
+PGBENCH_DB = "kairan_bench_pgbench"
+SECRET = "bench-points-" + "Vq3nR8sK2wLx7ZcT5hYe9GmB4dJa6PfU"  # only for this local run
+STEPUP_KEY = "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMzI="
+SEED = "bench-points-draw-seed-2025-revealed"
+TARGETS = {"http_payments_s": 500, "draw_s": 10, "expire_s": 60, "settle_s": 30}
+
+
+def log(text):
+    print(text, flush=True)
+
+
+def sh(command, check=True, **kw):
+    log("  $ " + " ".join(str(c) for c in command))
+    return subprocess.run([str(c) for c in command], check=check, **kw)
+
+
+def run_kairan(ini, *args, check=True, quiet=False):
+    """Run ``kairan -c ini ARGS``; return (seconds, completed process)."""
+    started = time.perf_counter()
+    done = sh([VENV_BIN / "kairan", "-c", ini, *args], check=False, capture_output=True,
+              text=True)
+    elapsed = time.perf_counter() - started
+    out = (done.stdout + done.stderr).strip().splitlines()
+    if not quiet:
+        for line in [line for line in out if "expiring" not in line][-12:]:
+            log("    " + line)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"kairan {' '.join(args)} exited {done.returncode}")
+    return elapsed, done
+
+
+def write_ini(path, url, port=6543):
+    """etc/production.ini with this benchmark's database, env, secret and port."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    parser.read(REPO / "etc" / "production.ini", encoding="utf-8")
+    app = parser["app:main"]
+    app["sqlalchemy.url"] = url
+    app["kairan.env"] = "benchmark"
+    app["kairan.secret"] = SECRET
+    app["kairan.base_url"] = "http://127.0.0.1"
+    app["kairan.stepup.encryption_keys"] = STEPUP_KEY
+    parser["server:main"]["listen"] = f"127.0.0.1:{port}"
+    with open(path, "w", encoding="utf-8") as f:
+        parser.write(f)
+    return path
+
+
+def fresh_database(name):
+    from kairan.testing import create_postgres_database
+
+    return create_postgres_database(name)
+
+
+def engine_for(url, **kw):
+    from sqlalchemy import create_engine
+
+    return create_engine(url, **kw)
+
+
+# -- pgbench ---------------------------------------------------------------------------------
+
+def pg_args(url):
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    env = dict(os.environ, PGPASSWORD=u.password or "")
+    return ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U",
+            u.username or "postgres"], env
+
+
+def pgbench_init():
+    url = fresh_database(PGBENCH_DB)
+    args, env = pg_args(url)
+    sh(["pgbench", *args, "-i", "-s", "10", "-q", PGBENCH_DB], env=env, capture_output=True)
+    return url
+
+
+def pgbench(url, clients, seconds):
+    args, env = pg_args(url)
+    done = sh(["pgbench", *args, "-c", clients, "-j", "2", "-T", seconds, PGBENCH_DB],
+              env=env, capture_output=True, text=True)
+    found = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
+    tps = float(found.group(1)) if found else 0.0
+    log(f"    pgbench -c {clients}: {tps:,.0f} tps")
+    return tps
+
+
+# -- the HTTP payments -------------------------------------------------------------------------
+
+class Servers:
+    def __init__(self, ini_dir, url, count):
+        self.procs = []
+        self.ports = []
+        for i in range(count):
+            port = free_port()
+            ini = write_ini(ini_dir / f"points-http-{i}.ini", url, port)
+            logf = open(WORK / f"points-http-{i}.log", "ab")  # noqa: SIM115
+            proc = subprocess.Popen([str(VENV_BIN / "kairan"), "-c", str(ini), "serve",
+                                     "--port", str(port)], stdout=logf,
+                                    stderr=subprocess.STDOUT)
+            self.procs.append(proc)
+            self.ports.append(port)
+        for port, proc in zip(self.ports, self.procs, strict=True):
+            deadline = time.time() + 60
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"a server exited; see {WORK}/points-http-*.log")
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    c.request("GET", "/healthz")
+                    if c.getresponse().status == 200:
+                        break
+                except OSError:
+                    pass
+                if time.time() > deadline:
+                    raise RuntimeError("a server did not start")
+                time.sleep(0.05)
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_http(args):
+    """A fresh database with the demo city, residents with wallets and sessions."""
+    from kairan_merchants import qr
+    from kairan_merchants.models import Merchant, MerchantBranch
+    from kairan_points import services
+    from kairan_points.models import Programme
+    from sqlalchemy import select, text
+    from sqlalchemy.orm import Session
+
+    import kairan.accounts.models  # noqa: F401 - every table the sessions refer to
+    from kairan.db.meta import utcnow
+    from kairan.security.models import AuthSession
+    from kairan.security.sessions import token_hash
+
+    url = fresh_database(HTTP_DB)
+    ini = write_ini(WORK / "points-http.ini", url)
+    run_kairan(ini, "db", "upgrade", quiet=True)
+    run_kairan(ini, "demo", quiet=True)
+    engine = engine_for(url)
+    residents = []
+    with Session(engine) as s:
+        programme = s.scalar(select(Programme).where(Programme.code == "regional2025"))
+        merchant, branch = s.execute(
+            select(Merchant, MerchantBranch).join(MerchantBranch,
+                                                  MerchantBranch.merchant_id == Merchant.id)
+            .where(Merchant.category == "supermarket", Merchant.status == "active")
+            .order_by(MerchantBranch.id)).first()
+        now = utcnow()
+        codes = [qr.sign(SECRET, branch.id, branch.qr_version)]
+        for i in range(1, args.shops):  # more supermarkets beside the demo's
+            shop = Merchant(legal_name=f"株式会社ベンチ{i}", name=f"ベンチマート{i}", name_en="",
+                            category="supermarket", programmes=list(merchant.programmes),
+                            status="active", status_reason="", contact_name="担当",
+                            contact_email=f"shop{i}@example.jp", contact_phone="0222111111",
+                            created=now)
+            shop.branches = [MerchantBranch(name=f"ベンチマート{i} 本店", postal_code="980-0001",
+                                            address="回覧板市1-1", area="chuo",
+                                            phone="022-211-1111", hours="", qr_version=1,
+                                            created=now)]
+            s.add(shop)
+            s.flush()
+            codes.append(qr.sign(SECRET, shop.branches[0].id, 1))
+        ids = list(s.scalars(text(
+            "INSERT INTO users (email, display_name, status, locale, created, "
+            "email_verified_at) SELECT 'bench-payer-' || g || '@example.jp', "
+            "'ベンチ ' || g, 'active', 'ja', now(), now() "
+            "FROM generate_series(1, :n) g RETURNING id"), {"n": args.residents}))
+        scarce = set(ids[: max(1, len(ids) // 5)])
+        for user_id in ids:
+            amount = args.scarce_points if user_id in scarce else 50_000
+            services.grant(s, programme, user_id, amount, "bench", actor_id=None,
+                           idempotency_key=f"bench:{user_id}")
+            token = secrets.token_urlsafe(32)
+            s.add(AuthSession(id=token_hash(token), user_id=user_id, created=now,
+                              last_seen=now, data={},
+                              factors={"pwd": {"level": 1, "at": now.isoformat()},
+                                       "otp": {"level": 2, "at": now.isoformat()}}))
+            residents.append({"id": user_id, "token": token, "granted": amount,
+                              "scarce": user_id in scarce})
+        s.commit()
+        info = {"url": url, "ini": ini, "programme": programme.id, "codes": codes,
+                "merchant": merchant.id, "residents": residents}
+    engine.dispose()
+    return info
+
+
+class Client(threading.Thread):
+    """One client: keep-alive connections to every server; pays until ``stop_at``."""
+
+    def __init__(self, info, ports, stop_at, flow, seed, shops):
+        super().__init__(daemon=True)
+        self.shops = info["codes"][:shops]
+        self.info, self.ports, self.stop_at, self.flow = info, ports, stop_at, flow
+        self.random = random.Random(seed)
+        self.statuses = {}
+        self.latencies = []
+        self.paid = {}  # resident id -> points accepted (303)
+        self.errors = []
+        self.conns = {}
+        self.csrf = None
+
+    def conn(self, port):
+        if port not in self.conns:
+            self.conns[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        return self.conns[port]
+
+    def request(self, port, method, path, headers, body=None):
+        for attempt in (1, 2):
+            try:
+                c = self.conn(port)
+                c.request(method, path, body=body, headers=headers)
+                response = c.getresponse()
+                text = response.read()
+                return response, text
+            except (http.client.HTTPException, OSError):
+                self.conns.pop(port, None)
+                if attempt == 2:
+                    raise
+        return None
+
+    def run(self):
+        residents = self.info["residents"]
+        scarce = [r for r in residents if r["scarce"]]
+        ample = [r for r in residents if not r["scarce"]]
+        # the CSRF cookie, as a browser gets it from the first page it shows
+        port = self.ports[0]
+        response, _ = self.request(port, "GET", "/login", {})
+        cookie = response.getheader("Set-Cookie") or ""
+        found = re.search(r"kairan_csrf=([^;]+)", cookie)
+        self.csrf = found.group(1) if found else secrets.token_urlsafe(32)
+        n = 0
+        while time.perf_counter() < self.stop_at:
+            n += 1
+            payer = self.random.choice(scarce if n % 2 else ample)
+            amount = 100 if payer["scarce"] else self.random.randint(1, 300)
+            port = self.ports[n % len(self.ports)]
+            headers = {"Cookie": f"kairan_session={payer['token']}; kairan_csrf={self.csrf}"}
+            params = {"code": self.random.choice(self.shops),
+                      "programme": str(self.info["programme"]), "amount": str(amount)}
+            started = time.perf_counter()
+            try:
+                if self.flow == "full":
+                    response, body = self.request(port, "GET", "/points/pay/confirm?" +
+                                                  urlencode(params), headers)
+                    if response.status != 200:
+                        self.count(f"GET {response.status}")
+                        continue
+                    key = re.search(rb'name="idempotency_key"\s+value="([^"]+)"', body)
+                    params["idempotency_key"] = key.group(1).decode()
+                else:
+                    params["idempotency_key"] = secrets.token_urlsafe(24)
+                params["csrf_token"] = self.csrf
+                response, body = self.request(
+                    port, "POST", "/points/pay/confirm",
+                    dict(headers, **{"Content-Type": "application/x-www-form-urlencoded"}),
+                    urlencode(params))
+            except Exception as error:  # noqa: BLE001 - counted and reported
+                self.errors.append(repr(error))
+                continue
+            self.latencies.append(time.perf_counter() - started)
+            self.count(response.status)
+            if response.status == 303:
+                self.paid[payer["id"]] = self.paid.get(payer["id"], 0) + amount
+
+    def count(self, status):
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+
+def run_http(info, servers, args, flow, shops):
+    from sqlalchemy import text
+
+    stop_at = time.perf_counter() + 2
+    warm = [Client(info, servers.ports, stop_at, flow, -i, shops) for i in range(8)]
+    for c in warm:
+        c.start()
+    for c in warm:
+        c.join()
+    started = time.perf_counter()
+    stop_at = started + args.seconds
+    clients = [Client(info, servers.ports, stop_at, flow, i, shops)
+               for i in range(args.clients)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join()
+    elapsed = time.perf_counter() - started
+    statuses = {}
+    for c in warm + clients:
+        for k, v in c.statuses.items():
+            statuses[str(k)] = statuses.get(str(k), 0) + v
+    measured = {}
+    for c in clients:
+        for k, v in c.statuses.items():
+            measured[str(k)] = measured.get(str(k), 0) + v
+    latencies = sorted(x for c in clients for x in c.latencies)
+    paid = {}
+    for c in warm + clients:
+        for k, v in c.paid.items():
+            paid[k] = paid.get(k, 0) + v
+    ok = measured.get("303", 0)
+    result = {
+        "flow": flow, "shops": shops, "seconds": round(elapsed, 1), "clients": args.clients,
+        "servers": len(servers.ports), "payments": ok,
+        "payments_s": round(ok / elapsed, 1),
+        "refused": sum(v for k, v in measured.items() if k not in ("303",)),
+        "statuses": measured,
+        "errors": sum(len(c.errors) for c in clients),
+        "p50_ms": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
+        "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 1) if latencies else None,
+    }
+    # every wallet: its grant minus what was accepted, never below 0
+    engine = engine_for(info["url"])
+    with engine.connect() as connection:
+        balances = dict(connection.execute(text(
+            "SELECT user_id, balance FROM points_accounts WHERE kind = 'wallet' "
+            "AND programme_id = :p"), {"p": info["programme"]}).all())
+        payments = connection.scalar(text("SELECT count(*) FROM points_payments"))
+        negative = connection.scalar(text(
+            "SELECT count(*) FROM points_accounts WHERE balance < 0 AND kind = 'wallet'"))
+    engine.dispose()
+    info.setdefault("accepted", {})
+    for k, v in paid.items():
+        info["accepted"][k] = info["accepted"].get(k, 0) + v
+    info["answered_303"] = info.get("answered_303", 0) + statuses.get("303", 0)
+    wrong = [r["id"] for r in info["residents"]
+             if balances.get(r["id"]) != r["granted"] - info["accepted"].get(r["id"], 0)]
+    dry = sum(1 for r in info["residents"] if r["scarce"] and balances.get(r["id"]) == 0)
+    result.update({"wallets_below_zero": negative, "wallets_wrong": len(wrong),
+                   "scarce_wallets_emptied": dry,
+                   "payment_rows_equal_303": payments == info["answered_303"]})
+    log(f"    HTTP ({flow}, {shops} shops): {result['payments_s']:,.0f} payments/s, refused "
+        f"{result['refused']} ({measured}), errors {result['errors']}, p50 "
+        f"{result['p50_ms']} ms, p99 {result['p99_ms']} ms; below 0: {negative}, "
+        f"wrong balances: {len(wrong)}, rows = 303s: {result['payment_rows_equal_303']}")
+    return result
+
+
+# -- the ledger alone --------------------------------------------------------------------------
+
+def run_ledger(info, threads, seconds):
+    from kairan_points import ledger
+    from kairan_points.errors import PointsRefused
+    from kairan_points.services import run_in_transaction
+    from sqlalchemy import select, text
+    from sqlalchemy.orm import sessionmaker
+
+    engine = engine_for(info["url"], pool_size=threads, max_overflow=4)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with factory() as s:
+        wallets = list(s.scalars(select(ledger.Account.id).where(
+            ledger.Account.programme_id == info["programme"],
+            ledger.Account.kind == "wallet", ledger.Account.balance > 1000)))
+        shops = [ledger.merchant_account(s, info["programme"], merchant_id).id
+                 for merchant_id in s.scalars(text("SELECT id FROM merchants"))]
+        s.commit()
+    counts = [0] * threads
+    refused = [0] * threads
+    stop_at = time.perf_counter() + seconds
+
+    def work(i):
+        rnd = random.Random(i)
+        while time.perf_counter() < stop_at:
+            wallet, shop = rnd.choice(wallets), rnd.choice(shops)
+            try:
+                run_in_transaction(factory, lambda s, w=wallet, shop=shop: ledger.transfer(
+                    s, programme_id=info["programme"], reason_code="payment",
+                    idempotency_key="bench-ledger:" + secrets.token_hex(12),
+                    postings=[ledger.Posting(w, -1), ledger.Posting(shop, 1)]))
+                counts[i] += 1
+            except PointsRefused:
+                refused[i] += 1
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    rate = sum(counts) / elapsed
+    log(f"    ledger.transfer, {threads} threads: {rate:,.0f} transfers/s")
+    return round(rate, 1)
+
+
+# -- bulk data: draw, expire, settle -----------------------------------------------------------
+
+def prepare_bulk(args):
+    from kairan_points import services
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    url = fresh_database(BULK_DB)
+    ini = write_ini(WORK / "points-bulk.ini", url)
+    run_kairan(ini, "db", "upgrade", quiet=True)
+    engine = engine_for(url)
+    timings = {}
+    with Session(engine) as s:
+        programmes = {}
+        for code in ("bench-draw", "bench-expire", "bench-settle"):
+            programmes[code] = services.create_programme(s, {
+                "code": code, "name": code, "name_en": code, "spend_from": date(2024, 1, 1),
+                "spend_until": date(2030, 12, 31), "expiry_kind": "fixed",
+                "expires_on": date(2031, 1, 1), "categories": [], "budget": 10**11}).id
+        s.commit()
+
+        t0 = time.perf_counter()
+        s.execute(text(
+            "INSERT INTO users (email, display_name, status, locale, created, "
+            "email_verified_at) SELECT 'bench-' || g || '@example.jp', 'ベンチ ' || g, "
+            "'active', 'ja', now(), now() FROM generate_series(1, :n) g"),
+            {"n": args.applications})
+        s.execute(text(
+            "INSERT INTO points_campaigns (code, title, title_en, programme_id, points, "
+            "capacity, opens_at, closes_at, min_level, accept_days, seed_hash, seed, "
+            "result_hash, created) VALUES ('bench-lottery', 'ベンチ抽選', 'Bench lottery', "
+            ":p, 1000, :capacity, '2025-01-01', '2025-01-31', 1, 7, :hash, '', '', "
+            "'2025-01-01')"),
+            {"p": programmes["bench-draw"], "capacity": args.capacity,
+             "hash": services_seed_hash(SEED)})
+        s.execute(text(
+            "INSERT INTO points_campaign_applications (campaign_id, user_id, level, "
+            "applied_at, status) SELECT c.id, u.id, 2, '2025-01-15', 'applied' "
+            "FROM users u, points_campaigns c WHERE c.code = 'bench-lottery' "
+            "AND u.email LIKE 'bench-%'"))
+        s.commit()
+        timings["draw_data_s"] = round(time.perf_counter() - t0, 1)
+
+        t0 = time.perf_counter()
+        wallets = max(1, args.lots // 4)
+        bulk_wallets(s, programmes["bench-expire"], wallets, rounds=4, amount=100,
+                     expires_at="2025-03-01 00:00", at="2025-01-10 00:00")
+        s.commit()
+        timings["expire_data_s"] = round(time.perf_counter() - t0, 1)
+
+        t0 = time.perf_counter()
+        bulk_payments(s, programmes["bench-settle"], args.payments)
+        s.commit()
+        timings["settle_data_s"] = round(time.perf_counter() - t0, 1)
+        s.execute(text("ANALYZE"))
+        s.commit()
+    engine.dispose()
+    log(f"    data made with INSERT ... SELECT: {timings}")
+    return {"url": url, "ini": ini, "timings": timings}
+
+
+def services_seed_hash(seed):
+    from kairan_points.campaigns.services import seed_hash
+
+    return seed_hash(seed)
+
+
+def bulk_wallets(s, programme_id, count, rounds, amount, expires_at, at):
+    """``count`` wallets (no owner) with ``rounds`` lots of ``amount`` each: one grant
+    transfer per round with a line per wallet, as the ledger would write it."""
+    from sqlalchemy import text
+
+    before = s.scalar(text("SELECT coalesce(max(id), 0) FROM points_accounts"))
+    s.execute(text(
+        "INSERT INTO points_accounts (programme_id, kind, balance, min_balance, created) "
+        "SELECT :p, 'wallet', 0, 0, :at FROM generate_series(1, :n)"),
+        {"p": programme_id, "at": at, "n": count})
+    issuer = s.scalar(text("SELECT id FROM points_accounts WHERE programme_id = :p "
+                           "AND kind = 'issuer'"), {"p": programme_id})
+    for r in range(1, rounds + 1):
+        transfer = s.scalar(text(
+            "INSERT INTO points_transfers (programme_id, reason_code, reason, at, "
+            "idempotency_key, request_hash) VALUES (:p, 'grant', 'bench', :at, :key, "
+            "repeat('0', 64)) RETURNING id"),
+            {"p": programme_id, "at": at, "key": f"bench:grant:{programme_id}:{before}:{r}"})
+        s.execute(text(
+            "INSERT INTO points_lines (transfer_id, account_id, amount) "
+            "SELECT :t, id, :a FROM points_accounts WHERE id > :before AND programme_id = :p "
+            "AND kind = 'wallet' UNION ALL SELECT :t, :issuer, -CAST(:a AS bigint) * :n"),
+            {"t": transfer, "a": amount, "before": before, "p": programme_id,
+             "issuer": issuer, "n": count})
+        s.execute(text(
+            "INSERT INTO points_lots (account_id, line_id, amount, remaining, expires_at, "
+            "created) SELECT account_id, id, amount, amount, :exp, :at FROM points_lines "
+            "WHERE transfer_id = :t AND account_id <> :issuer"),
+            {"t": transfer, "issuer": issuer, "exp": expires_at, "at": at})
+        s.execute(text(
+            "INSERT INTO points_lot_entries (lot_id, line_id, amount) SELECT l.id, l.line_id, "
+            "l.amount FROM points_lots l JOIN points_lines n ON n.id = l.line_id "
+            "WHERE n.transfer_id = :t"), {"t": transfer})
+    s.execute(text(
+        "UPDATE points_accounts a SET balance = v.total FROM (SELECT account_id, "
+        "sum(amount) AS total FROM points_lines GROUP BY account_id) v "
+        "WHERE a.id = v.account_id AND a.programme_id = :p"), {"p": programme_id})
+
+
+def bulk_payments(s, programme_id, count, wallets=10_000, merchants=200):
+    """``count`` payments (and a refund every 50th) in January 2025 (JST) from
+    ``wallets`` wallets to ``merchants`` shops, spending each wallet's one lot."""
+    from sqlalchemy import text
+
+    before = s.scalar(text("SELECT coalesce(max(id), 0) FROM points_accounts"))
+    bulk_wallets(s, programme_id, wallets, rounds=1, amount=10**7,
+                 expires_at="2031-01-01 00:00", at="2024-12-01 00:00")
+    s.execute(text(
+        "INSERT INTO points_accounts (programme_id, kind, merchant_id, balance, min_balance, "
+        "created) SELECT :p, 'merchant', g, 0, 0, '2024-12-01' "
+        "FROM generate_series(1, :m) g"), {"p": programme_id, "m": merchants})
+    # January 2025 in JST: 2024-12-31 15:00 UTC to 2025-01-31 15:00 UTC
+    s.execute(text(
+        "INSERT INTO points_transfers (programme_id, reason_code, reason, at, "
+        "idempotency_key, request_hash) SELECT :p, 'payment', '', "
+        "timestamp '2024-12-31 15:00' + (g * (2678400.0 / (:n + 1))) * interval '1 second', "
+        "'bench:pay:' || g, repeat('0', 64) FROM generate_series(1, :n) g"),
+        {"p": programme_id, "n": count})
+    s.execute(text("CREATE TEMP TABLE bench_w AS SELECT id, row_number() OVER (ORDER BY id) - 1 "
+                   "AS rn FROM points_accounts WHERE programme_id = :p AND kind = 'wallet' "
+                   "AND id > :before"), {"p": programme_id, "before": before})
+    s.execute(text("CREATE TEMP TABLE bench_m AS SELECT id, row_number() OVER (ORDER BY id) - 1 "
+                   "AS rn FROM points_accounts WHERE programme_id = :p AND kind = 'merchant'"),
+              {"p": programme_id})
+    s.execute(text(
+        "INSERT INTO points_lines (transfer_id, account_id, amount) "
+        "SELECT t.id, w.id, -(1 + t.id % 500) FROM points_transfers t "
+        "JOIN bench_w w ON w.rn = t.id % :w WHERE t.programme_id = :p "
+        "AND t.reason_code = 'payment' UNION ALL "
+        "SELECT t.id, m.id, 1 + t.id % 500 FROM points_transfers t "
+        "JOIN bench_m m ON m.rn = t.id % :m WHERE t.programme_id = :p "
+        "AND t.reason_code = 'payment'"), {"p": programme_id, "w": wallets, "m": merchants})
+    s.execute(text(
+        "INSERT INTO points_lot_entries (lot_id, line_id, amount) "
+        "SELECT l.id, n.id, n.amount FROM points_lines n JOIN points_lots l "
+        "ON l.account_id = n.account_id JOIN points_transfers t ON t.id = n.transfer_id "
+        "WHERE t.programme_id = :p AND t.reason_code = 'payment' AND n.amount < 0"),
+        {"p": programme_id})
+    s.execute(text(
+        "UPDATE points_lots l SET remaining = l.amount + v.spent FROM (SELECT e.lot_id, "
+        "sum(e.amount) AS spent FROM points_lot_entries e WHERE e.amount < 0 "
+        "GROUP BY e.lot_id) v WHERE l.id = v.lot_id"))
+    s.execute(text(
+        "UPDATE points_accounts a SET balance = v.total FROM (SELECT account_id, "
+        "sum(amount) AS total FROM points_lines GROUP BY account_id) v "
+        "WHERE a.id = v.account_id AND a.programme_id = :p"), {"p": programme_id})
+    s.execute(text("DROP TABLE bench_w; DROP TABLE bench_m"))
+
+
+def run_bulk(bulk, args):
+    results = {"data": bulk["timings"]}
+    ini = bulk["ini"]
+    seconds, done = run_kairan(ini, "points", "draw", "bench-lottery", "--seed", SEED)
+    results["draw_s"] = round(seconds, 2)
+    results["draw_ok"] = done.returncode == 0
+    seconds, done = run_kairan(ini, "points", "draw", "bench-lottery", "--verify", check=False)
+    results["draw_verify_s"] = round(seconds, 2)
+    results["draw_verify_ok"] = done.returncode == 0
+    seconds, done = run_kairan(ini, "points", "expire", "--at", "2025-03-02T00:00+09:00")
+    results["expire_s"] = round(seconds, 2)
+    results["expire_output"] = done.stdout.strip().splitlines()[-1]
+    seconds, done = run_kairan(ini, "points", "expire", "--at", "2025-03-02T00:00+09:00")
+    results["expire_again_s"] = round(seconds, 2)
+    results["expire_again_output"] = done.stdout.strip().splitlines()[-1]
+    seconds, done = run_kairan(ini, "points", "settle", "--period", "2025-01", "--close",
+                           check=False)
+    results["settle_s"] = round(seconds, 2)
+    results["settle_ok"] = done.returncode == 0
+    seconds, done = run_kairan(ini, "points", "verify", check=False)
+    results["verify_s"] = round(seconds, 2)
+    results["verify_ok"] = done.returncode == 0
+    return results
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "?")
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--",
+                            "addons/kairan_points", "bench/points.py"],
+                           capture_output=True, text=True).stdout.strip()
+    pg = subprocess.run(["pgbench", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "commit": commit,
+            "points_code_modified_since_commit": bool(dirty), "nproc": os.cpu_count(),
+            "cpu": cpu, "python": platform.python_version(), "pgbench": pg,
+            "load_before": os.getloadavg()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short and small: a smoke run")
+    parser.add_argument("--only", default="http,ledger,pgbench,draw,expire,settle")
+    parser.add_argument("--seconds", type=int, default=15, help="per HTTP/ledger/pgbench run")
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--servers", type=int, default=3)
+    parser.add_argument("--residents", type=int, default=500)
+    parser.add_argument("--scarce-points", type=int, default=1000)
+    parser.add_argument("--flow", default="post,full", help="post, full or both")
+    parser.add_argument("--shops", type=int, default=50, help="shops the payments go to")
+    parser.add_argument("--single-shop", action=argparse.BooleanOptionalAction, default=True,
+                        help="also pay at one shop only (its till's row is the hot spot)")
+    parser.add_argument("--applications", type=int, default=100_000)
+    parser.add_argument("--capacity", type=int, default=1000)
+    parser.add_argument("--lots", type=int, default=1_000_000)
+    parser.add_argument("--payments", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.passes = 4, 1
+        args.applications, args.lots, args.payments = 5000, 20_000, 20_000
+        args.residents = 200
+    only = set(args.only.split(","))
+    WORK.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if shutil.which("pgbench") is None and "pgbench" in only:
+        sys.exit("pgbench is missing: apt-get install postgresql-client")
+    report = {"machine": machine(), "args": vars(args), "passes": []}
+    log(f"points bench on {report['machine']}")
+
+    pg_url = pgbench_init() if "pgbench" in only else None
+    info = prepare_http(args) if only & {"http", "ledger"} else None
+    for number in range(1, args.passes + 1):
+        log(f"pass {number}/{args.passes}")
+        entry = {}
+        if pg_url:
+            entry["pgbench_c8"] = pgbench(pg_url, 8, args.seconds)
+        if "http" in only:
+            servers = Servers(WORK, info["url"], args.servers)
+            try:
+                for flow in args.flow.split(","):
+                    entry[f"http_{flow}"] = run_http(info, servers, args, flow, args.shops)
+                if args.single_shop:
+                    entry["http_post_one_shop"] = run_http(info, servers, args, "post", 1)
+            finally:
+                servers.stop()
+        if pg_url:
+            entry["pgbench_c32"] = pgbench(pg_url, 32, args.seconds)
+        if "ledger" in only:
+            entry["ledger_t8"] = run_ledger(info, 8, args.seconds)
+            entry["ledger_t32"] = run_ledger(info, 32, args.seconds)
+        report["passes"].append(entry)
+    if info is not None and "http" in only:
+        _s, done = run_kairan(info["ini"], "points", "verify", check=False)
+        report["http_verify_ok"] = done.returncode == 0
+    if only & {"draw", "expire", "settle"}:
+        log("bulk: draw, expire, settle")
+        report["bulk"] = run_bulk(prepare_bulk(args), args)
+    summarize(report)
+    path = RESULTS / f"points-{datetime.now(UTC):%Y%m%d-%H%M}.json"
+    path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    log(f"results in {path}")
+
+
+def median_of(report, key, field=None):
+    values = []
+    for entry in report["passes"]:
+        if key in entry:
+            values.append(entry[key][field] if field else entry[key])
+    return statistics.median(values) if values else None
+
+
+def summarize(report):
+    report["median"] = median = {}
+    for key in ("pgbench_c8", "pgbench_c32", "ledger_t8", "ledger_t32"):
+        median[key] = median_of(report, key)
+    for flow in ("post", "full", "post_one_shop"):
+        if median_of(report, f"http_{flow}", "payments_s") is not None:
+            median[f"http_{flow}_payments_s"] = median_of(report, f"http_{flow}", "payments_s")
+    log("\nsummary (medians of the passes)")
+    for key, value in median.items():
+        if value is not None:
+            log(f"  {key}: {value:,.1f}")
+    for key in ("http_post_payments_s", "http_full_payments_s",
+                "http_post_one_shop_payments_s", "ledger_t8", "ledger_t32"):
+        if median.get(key) and median.get("pgbench_c8"):
+            log(f"  ratio {key} / pgbench -c 8: {median[key] / median['pgbench_c8']:.2f}; "
+                f"/ pgbench -c 32: {median[key] / median['pgbench_c32']:.2f}")
+    if "http_verify_ok" in report:
+        log(f"  kairan points verify after the HTTP runs: "
+            f"{'sound' if report['http_verify_ok'] else 'FAILED'}")
+    if "bulk" in report:
+        for key, value in report["bulk"].items():
+            log(f"  {key}: {value}")
+
+
+if __name__ == "__main__":
+    sys.path[:0] = [str(REPO / "src"), str(REPO / "addons")]
+    main()
