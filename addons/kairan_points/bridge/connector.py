@@ -160,3 +160,33 @@ def _error_text(raw):
     except (ValueError, AttributeError):
         text = raw.decode("utf-8", "replace")
     return str(text)[:200]
+
+
+@implementer(ICurrencyBridge)
+class NullCurrencyBridge:
+    """A stand-in service kept in memory, for development and demonstrations:
+    ``kairan.points.bridge.connector = kairan_points.bridge.connector.NullCurrencyBridge``.
+    It accepts every move (the same key: the same answer), lists what it accepted,
+    and refuses every inbound request (it never sends any)."""
+
+    name = "null"
+
+    def __init__(self, settings=None, clock=None):
+        self.accepted = {}  # idempotency key -> (Accepted, OutboundMove)
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def send(self, move):
+        if move.idempotency_key not in self.accepted:
+            accepted = Accepted(remote_id=f"null-{len(self.accepted) + 1}", at=self.clock())
+            self.accepted[move.idempotency_key] = (accepted, move)
+        return self.accepted[move.idempotency_key][0]
+
+    def transactions(self, day):
+        from kairan_points.services import tokyo_date
+
+        return [RemoteTransaction(remote_id=a.remote_id, reference=key, direction="out",
+                                  remote_user=m.remote_user, amount=m.amount, at=a.at)
+                for key, (a, m) in self.accepted.items() if tokyo_date(a.at) == day]
+
+    def verify_inbound(self, method, path, headers, body, now):
+        raise InboundRejected("unsigned: the null bridge takes no inbound requests")
