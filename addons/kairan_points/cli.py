@@ -36,8 +36,9 @@ def verify(env):
 def expire(env, batch, at):
     """Move every lot past its expiry to its programme's expired account.
 
-    Set-based: each batch of wallets (ascending ids) is one transaction with one
-    transfer per programme (a line per wallet, one to the expired account).
+    Set-based: each batch of wallets (ascending ids) is one transaction with a
+    transfer per programme and hundred wallets (a line per wallet, one to the
+    expired account).
     Idempotent and resumable: each batch commits on its own, a lot moved once is
     never moved again, and a second run finds nothing. Safe to run while residents
     pay: the batch's wallets are locked in id order, as a payment locks them, and

@@ -83,6 +83,22 @@ def test_one_transfer_per_programme_with_a_line_per_wallet(dbsession, make_progr
     verify_ok(dbsession)
 
 
+def test_a_large_batch_is_split_into_transfers_of_a_few_wallets(
+        dbsession, programme, make_user, monkeypatch):
+    monkeypatch.setattr(ledger, "EXPIRY_WALLETS_PER_TRANSFER", 2)
+    now = utcnow()
+    wallets = [give(dbsession, programme, make_user(), 10 + i, now - timedelta(minutes=1))
+               for i in range(5)]
+    outcome = ledger.expire_wallets(dbsession, wallets, now)
+    dbsession.commit()
+    assert (outcome.points, outcome.wallets, len(outcome.transfers)) == (60, 5, 3)
+    lines = [dbsession.scalar(select(func.count()).select_from(Line)
+                              .where(Line.transfer_id == t.id)) for t in outcome.transfers]
+    assert lines == [3, 3, 2]
+    assert ledger.system_account(dbsession, programme.id, EXPIRED).balance == 60
+    verify_ok(dbsession)
+
+
 def test_only_wallets_can_be_expired(dbsession, programme):
     shop = ledger.merchant_account(dbsession, programme.id, 9).id
     dbsession.commit()
