@@ -11,7 +11,8 @@
   ``/manage/points/bridge`` (operators: the outbox by status, the
   reconciliations) and ``/manage/points/bridge/{id}/retry`` (POST, audited).
   With the bridge off the pages answer 404 saying so.
-- exporters ``points_bridge_moves``, ``points_bridge_credits``
+- exporters ``points_bridge_moves``, ``points_bridge_credits``; the personal data
+  section ``points_bridge``
 - CLI: ``kairan points bridge send`` and ``kairan points bridge reconcile``
 """
 
@@ -42,6 +43,7 @@ def set_currency_bridge(config, bridge):
 def includeme(config):
     from kairan.i18n.translation import _
     from kairan_points.bridge.exporters import EXPORTERS
+    from kairan_points.bridge.providers import BridgeData
     from kairan_points.bridge.settings import read_settings
     from kairan_points.views import PointsManagement
 
@@ -65,4 +67,5 @@ def includeme(config):
                      factory=PointsManagement)
     for exporter in EXPORTERS:
         config.add_exporter(exporter)
+    config.add_personal_data_provider(BridgeData())
     config.scan("kairan_points.bridge.views")

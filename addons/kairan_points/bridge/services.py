@@ -270,7 +270,10 @@ def deliver(session_factory, bridge, move_id, token, settings, now):
             s, move_id, token, error, now))
         log.warning("bridge move %s refused by the service: %s", move_id, error)
         return "reverted" if done else "lost claim"
-    except BridgeUnavailable as error:
+    except Exception as error:  # noqa: BLE001 - any failure of a connector: retried, counted
+        if not isinstance(error, BridgeUnavailable):
+            log.exception("bridge move %s: the connector failed", move_id)
+            error = BridgeUnavailable(f"connector error: {type(error).__name__}")
         status = run_in_transaction(session_factory, lambda s, error=error: record_unavailable(
             s, move_id, token, error, now,
             max_attempts=settings["kairan.points.bridge.max_attempts"],

@@ -9,7 +9,7 @@
 - ``kairan.points.bridge.programmes``: codes of the programmes that may be
   bridged (empty: every programme).
 - ``kairan.points.bridge.max_amount``: the most one move may carry.
-- ``kairan.points.bridge.timeout``: seconds to wait for the service.
+- ``kairan.points.bridge.timeout``: seconds to wait for the service (1 to 120).
 - ``kairan.points.bridge.max_attempts``: attempts before a move is ``failed``.
 - ``kairan.points.bridge.backoff_seconds``: the first retry's delay; doubled
   each attempt (at most six hours), with random jitter.
@@ -52,6 +52,9 @@ def read_settings(settings):
     programmes = settings.get("kairan.points.bridge.programmes") or []
     settings["kairan.points.bridge.programmes"] = (
         programmes if isinstance(programmes, list) else aslist(programmes))
+    if settings["kairan.points.bridge.timeout"] > 120:
+        # a worker's claim on a move lasts five minutes: a call must end well before
+        raise SettingsError("setting kairan.points.bridge.timeout must be at most 120 seconds")
     url = settings["kairan.points.bridge.url"]
     if url:
         if not url.startswith(("https://", "http://")):

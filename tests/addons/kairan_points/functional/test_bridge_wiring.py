@@ -117,3 +117,63 @@ def test_the_exporters_list_moves_and_credits(app_request, dbsession, make_user,
     assert len(BridgeMovesExporter().columns(app_request)) == len(moves[0])
     assert len(BridgeCreditsExporter().columns(app_request)) == len(credits[0])
     verify_ok(dbsession)
+
+
+def test_a_broken_connector_is_retried_like_an_unavailable_service(
+        registry, dbsession, make_user, programme):
+    class Broken(NullCurrencyBridge):
+        def send(self, move):
+            raise RuntimeError("a bug in a third-party connector")
+
+    settings = {"kairan.points.bridge.max_amount": 1000, "kairan.points.bridge.programmes": [],
+                "kairan.points.bridge.max_attempts": 5,
+                "kairan.points.bridge.backoff_seconds": 30}
+    user = make_user()
+    services.grant(dbsession, programme, user.id, 100, "", actor_id=None,
+                   idempotency_key=key())
+    moved = bridge_services.move_out(dbsession, user_id=user.id, programme=programme,
+                                     amount=30, form_key=key() + "-form", settings=settings)
+    dbsession.commit()
+    outcomes = bridge_services.send_due(registry["dbsession_factory"], Broken(), settings)
+    assert outcomes == {"retry later": 1}
+    from kairan_points.bridge.models import BridgeMove
+
+    dbsession.expire_all()
+    row = dbsession.get(BridgeMove, moved.move.id)
+    assert row.status == "pending" and row.last_error == "connector error: RuntimeError"
+    dbsession.rollback()
+    verify_ok(dbsession)
+
+
+def test_the_personal_data_section_lists_moves_and_credits(app_request, dbsession, make_user,
+                                                           programme):
+    from kairan_points.bridge.interfaces import InboundCredit
+    from kairan_points.bridge.providers import BridgeData
+
+    from kairan.accounts.interfaces import IPersonalDataProvider
+
+    assert verifyObject(IPersonalDataProvider, BridgeData())
+    settings = {"kairan.points.bridge.max_amount": 1000, "kairan.points.bridge.programmes": []}
+    user, other = make_user(), make_user()
+    services.grant(dbsession, programme, user.id, 100, "", actor_id=None,
+                   idempotency_key=key())
+    bridge_services.move_out(dbsession, user_id=user.id, programme=programme, amount=30,
+                             form_key=key() + "-form", settings=settings)
+    bridge_services.credit_inbound(dbsession, InboundCredit(
+        "fx-mine", str(user.id), programme.code, 5, utcnow()), settings)
+    bridge_services.credit_inbound(dbsession, InboundCredit(
+        "fx-theirs", str(other.id), programme.code, 7, utcnow()), settings)
+    dbsession.commit()
+    data = BridgeData().export(app_request, user)
+    assert [(m["points"], m["status"]) for m in data["moves_out"]] == [(30, "pending")]
+    assert [c["service_id"] for c in data["credits_in"]] == ["fx-mine"]
+    assert BridgeData().export(app_request, other)["moves_out"] == []
+
+
+def test_a_timeout_longer_than_a_claim_is_refused():
+    from kairan_points.bridge.settings import read_settings
+
+    from kairan.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="timeout"):
+        read_settings({"kairan.points.bridge.timeout": "600"})
