@@ -320,3 +320,42 @@ def test_operators_see_the_outbox_and_retry_a_failed_move(bridge_app, dbsession,
                                     registry.settings, now=now) == {"sent": 1}
     assert "(1)" in bridge_app.get("/manage/points/bridge", {"status": "sent"}).text
     verify_ok(dbsession)
+
+
+def test_the_pages_never_write_on_get_and_show_a_refusal(bridge_app, bridge_config, dbsession,
+                                                         resident, programme, fake):
+    from sqlalchemy import event
+
+    outcome = bridge_services.move_out(
+        dbsession, user_id=resident.id, programme=programme, amount=60,
+        form_key=key() + "-form", settings=bridge_config.registry.settings)
+    dbsession.commit()
+    fake.refuse = True
+    registry = bridge_config.registry
+    assert bridge_services.send_due(registry["dbsession_factory"],
+                                    bridge_services.bridge_of(registry),
+                                    registry.settings) == {"reverted": 1}
+    sign_in_at_level(bridge_app, dbsession, resident)
+    bridge_app.get("/points")  # the session's own bookkeeping happens here
+    writes = []
+
+    def count_writes(conn, cursor, statement, parameters, context, executemany):
+        if re.match(r"\s*(INSERT|UPDATE|DELETE)", statement, re.I) and \
+                "sessions" not in statement.split("\n")[0]:
+            writes.append(statement.split("\n")[0][:100])
+
+    engine = registry["db_engine"]
+    event.listen(engine, "before_cursor_execute", count_writes)
+    try:
+        page = bridge_app.get("/points/bridge", {"_LOCALE_": "en"})
+        bridge_app.get("/points/bridge/confirm",
+                       {"programme": str(programme.id), "amount": "10"})
+        bridge_app.get("/points/bridge/confirm", {"programme": str(programme.id),
+                                                  "amount": "0"}, status=400)
+    finally:
+        event.remove(engine, "before_cursor_execute", count_writes)
+    assert writes == []
+    assert "Refused by the app; points returned" in page.text and "-60" in page.text
+    assert wallet_balance(dbsession, programme, resident) == 1000
+    assert outcome.move.id
+    verify_ok(dbsession)
