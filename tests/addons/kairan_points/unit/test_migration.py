@@ -7,7 +7,8 @@ from sqlalchemy.exc import DBAPIError
 from kairan.db import migrate
 
 TABLES = {"points_programmes", "points_accounts", "points_transfers", "points_lines",
-          "points_lots", "points_lot_entries", "points_pending_grants"}
+          "points_lots", "points_lot_entries", "points_pending_grants",
+          "points_bridge_moves", "points_bridge_credits", "points_bridge_reconciliations"}
 
 
 def test_upgrade_downgrade_upgrade(tmp_path):
