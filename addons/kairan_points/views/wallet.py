@@ -24,6 +24,9 @@ REASONS = {
     "refund": _("Refund"),
     "campaign": _("Campaign"),
     "rule": _("Earned"),
+    "bridge.out": _("Sent to the regional currency app"),
+    "bridge.in": _("Received from the regional currency app"),
+    "bridge.revert": _("Returned: the regional currency app refused it"),
 }
 
 

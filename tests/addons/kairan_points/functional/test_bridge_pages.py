@@ -148,6 +148,10 @@ def test_a_resident_moves_points_and_sees_them_go(bridge_app, dbsession, residen
     assert "移行済み" in bridge_app.get("/points/bridge").text
     assert "Moved" in bridge_app.get("/points/bridge", {"_LOCALE_": "en"}).text
     assert fake.balances[str(resident.id)] == 300
+    # the wallet's history names the move
+    assert "地域通貨アプリへ移行" in bridge_app.get("/points").text
+    assert "Sent to the regional currency app" in \
+        bridge_app.get("/points", {"_LOCALE_": "en"}).text
     verify_ok(dbsession)
 
 

@@ -10,6 +10,10 @@ from hypothesis import strategies as st
 from kairan_points.errors import InvalidAmount
 from kairan_points.ledger import LEDGER_MAX, Posting, check_amount, transfer
 from kairan_points.schemas import GrantSchema, Points
+from pyramid.csrf import LegacySessionCSRFStoragePolicy
+from pyramid.interfaces import ICSRFStoragePolicy
+from pyramid.registry import Registry
+from pyramid.testing import DummyRequest
 
 LIMIT = 1_000_000
 
@@ -86,7 +90,11 @@ def test_the_points_type_refuses_the_rest(text):
 
 
 def grant_schema():
-    return GrantSchema().bind(programmes=[("1", "A")], limit=LIMIT)
+    # the request only gives the form its CSRF token (kept in its own dummy session)
+    request = DummyRequest()
+    request.registry = Registry()
+    request.registry.registerUtility(LegacySessionCSRFStoragePolicy(), ICSRFStoragePolicy)
+    return GrantSchema().bind(request=request, programmes=[("1", "A")], limit=LIMIT)
 
 
 GOOD = {"programme": "1", "email": "resident@example.jp", "reason": "r",
