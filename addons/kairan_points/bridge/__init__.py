@@ -40,6 +40,11 @@ def set_currency_bridge(config, bridge):
     config.action(BRIDGE_DISCRIMINATOR, register)
 
 
+WEBHOOK_LIMITER = "points.bridge.webhook"
+WEBHOOK_REJECTIONS = 30
+WEBHOOK_WINDOW = 600
+
+
 def includeme(config):
     from kairan.i18n.translation import _
     from kairan_points.bridge.exporters import EXPORTERS
@@ -59,6 +64,9 @@ def includeme(config):
     config.add_translation_dirs("kairan_points:bridge/locale")
     config.add_assurance_action("points.bridge", 2,
                                 _("moving points to the regional currency app"))
+    # Webhook requests refused for their signature, per address: past the limit they get
+    # 429 and write no audit entry, so a flood cannot grow the audit log.
+    config.register_rate_limiter(WEBHOOK_LIMITER, WEBHOOK_REJECTIONS, WEBHOOK_WINDOW)
     config.add_route("points.bridge", "/points/bridge")
     config.add_route("points.bridge_confirm", "/points/bridge/confirm")
     config.add_route("points.bridge_webhook", "/points/bridge/webhook")

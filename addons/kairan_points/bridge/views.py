@@ -21,8 +21,9 @@ from kairan.audit.services import audit, audit_now
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
 from kairan.security.permissions import Permission
+from kairan.security.ratelimit import get_rate_limiter
 from kairan_points import ledger
-from kairan_points.bridge import services
+from kairan_points.bridge import WEBHOOK_LIMITER, services
 from kairan_points.bridge.interfaces import InboundRejected
 from kairan_points.bridge.models import FAILED, STATUSES, BridgeMove
 from kairan_points.errors import IdempotencyConflict, PointsRefused
@@ -205,6 +206,12 @@ def bridge_webhook(request):
         request.response.status_int = 413
         return {"error": "too large"}
     now = utcnow()
+    limiter = get_rate_limiter(request, WEBHOOK_LIMITER)
+    address = request.client_addr or "unknown"
+    if limiter.exceeded(request, address):
+        request.response.status_int = 429
+        request.response.headers["Retry-After"] = str(limiter.retry_after(request))
+        return {"error": "too many refused requests"}
     try:
         credit = bridge.verify_inbound(request.method, request.path_qs, request.headers,
                                        request.body, now)
@@ -212,7 +219,9 @@ def bridge_webhook(request):
         reason = str(error)
         request.response.status_int = 400 if reason.startswith(("unsigned", "malformed")) \
             else 401
+        # audit_now writes in a transaction of its own: before the hit takes SQLite's lock
         audit_now(request, "points.bridge.in", outcome="denied", detail={"reason": reason})
+        limiter.hit(request, address)
         return {"error": reason}
     try:
         outcome = services.credit_inbound(request.dbsession, credit, _settings(request), now)

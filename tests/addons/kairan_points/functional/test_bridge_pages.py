@@ -264,6 +264,35 @@ def test_the_webhook_refuses_what_is_not_signed_right(webhook_url, fake, dbsessi
     verify_ok(dbsession)
 
 
+def test_a_flood_of_badly_signed_webhooks_is_cut_off_without_audit(webhook_url, fake,
+                                                                    dbsession, resident,
+                                                                    programme):
+    from kairan_points.bridge import WEBHOOK_REJECTIONS
+
+    def denied():
+        dbsession.rollback()
+        found = dbsession.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "points.bridge.in", AuditEntry.outcome == "denied"))
+        dbsession.rollback()
+        return found
+
+    wrong = "a-wrong-secret-of-some-length"
+    for _n in range(WEBHOOK_REJECTIONS):
+        [(status, _body)] = fake.deliver_credit(webhook_url, resident.id, programme.code, 10,
+                                                secret=wrong)
+        assert status == 401
+    assert denied() == WEBHOOK_REJECTIONS
+    [(status, body)] = fake.deliver_credit(webhook_url, resident.id, programme.code, 10,
+                                           secret=wrong)
+    assert (status, body["error"]) == (429, "too many refused requests")
+    # past the limit even a good signature from that address waits; nothing more audited
+    [(status, _body)] = fake.deliver_credit(webhook_url, resident.id, programme.code, 10)
+    assert status == 429
+    assert denied() == WEBHOOK_REJECTIONS
+    assert wallet_balance(dbsession, programme, resident) == 1000
+    verify_ok(dbsession)
+
+
 def test_the_webhook_refuses_unknown_residents_and_bad_amounts(webhook_url, fake, dbsession,
                                                                resident, programme):
     unknown = fake.deliver_credit(webhook_url, 999_999, programme.code, 10)
