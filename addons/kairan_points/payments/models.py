@@ -24,6 +24,8 @@ class Payment(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded >= 0 AND refunded <= amount", name="refunded_in_range"),
         Index("ix_points_payments_merchant_id_created", "merchant_id", "created"),
+        # the month's KPIs (payments per category) read by time across merchants
+        Index("ix_points_payments_created", "created"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
