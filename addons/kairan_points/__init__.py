@@ -3,14 +3,19 @@ def includeme(config):
 
     - settings ``kairan.points.*`` (see ``kairan_points.settings``)
     - protected actions ``points.grant`` (operators' grants, corrections and
-      approvals, level 2) and ``points.pay`` (paying at a shop, level 2)
+      approvals, level 2) and ``points.pay`` (paying at a shop, level 2); the
+      sub-packages add ``points.settle`` and ``points.bridge``
     - the ``LedgerConflict`` error is retried by pyramid_retry
     - routes and views: the resident's wallet (``/points``) and the operators'
       programmes, grants and approvals (``/manage/points``)
     - dashboard tile ``points``, exporters ``points_*``, KPIs ``points.issued``,
-      ``points.spent``,
-      the personal data section ``points``, demo programmes (``kairan demo``)
-    - CLI: ``kairan points verify`` and ``kairan points expire`` (setup.cfg)
+      ``points.spent``, ``points.expired``, ``points.refunded``,
+      ``points.wallets.active``, ``points.payments.category.<code>``,
+      the personal data section ``points``, demo programmes, activities and a
+      campaign (``kairan demo``)
+    - sub-packages: payments, earning, campaigns, settlement, bridge
+    - CLI: ``kairan points verify|expire|remind|draw|settle|bridge`` (the group is
+      the ``kairan.cli`` entry point ``points`` in setup.cfg)
     """
     from pyramid_retry import mark_error_retryable
 
