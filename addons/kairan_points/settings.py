@@ -17,17 +17,25 @@ DEFAULTS = {
 }
 
 
-def read_settings(settings):
-    """Fill in defaults and coerce to int; a bad value fails at start-up naming the key."""
-    for key, default in DEFAULTS.items():
+def read_whole_numbers(settings, defaults, minimums=None, maximums=None):
+    """Fill in ``defaults`` and coerce each key to an int of at least ``minimums[key]``
+    (default 1) and at most ``maximums[key]`` (if given); a bad value fails at start-up
+    naming the key. Every setting of the add-on that is a number is read by this."""
+    minimums, maximums = minimums or {}, maximums or {}
+    for key, default in defaults.items():
         raw = settings.get(key)
-        if raw in (None, ""):
-            raw = default
+        raw = default if raw in (None, "") else raw
         try:
             value = int(raw)
         except (TypeError, ValueError):
             raise SettingsError(f"setting {key} must be a whole number, not {raw!r}") from None
-        if value < 1:
-            raise SettingsError(f"setting {key} must be at least 1, not {value}")
+        low, high = minimums.get(key, 1), maximums.get(key)
+        if value < low or (high is not None and value > high):
+            span = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise SettingsError(f"setting {key} must be {span}, not {value}")
         settings[key] = value
     return settings
+
+
+def read_settings(settings):
+    return read_whole_numbers(settings, DEFAULTS)

@@ -20,7 +20,10 @@
 from pyramid.settings import aslist
 
 from kairan.settings import SettingsError
+from kairan_points.settings import read_whole_numbers
 
+# a worker's claim on a move lasts five minutes: a call must end well before
+MAX_TIMEOUT = 120
 INT_DEFAULTS = {
     "kairan.points.bridge.max_amount": "100000",
     "kairan.points.bridge.timeout": "10",
@@ -37,24 +40,13 @@ TEXT_DEFAULTS = {
 
 def read_settings(settings):
     """Coerce the bridge's settings in place; a bad value fails at start-up naming the key."""
-    for key, default in INT_DEFAULTS.items():
-        raw = settings.get(key)
-        raw = default if raw in (None, "") else raw
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise SettingsError(f"setting {key} must be a whole number, not {raw!r}") from None
-        if value < 1:
-            raise SettingsError(f"setting {key} must be at least 1, not {value}")
-        settings[key] = value
+    read_whole_numbers(settings, INT_DEFAULTS,
+                       maximums={"kairan.points.bridge.timeout": MAX_TIMEOUT})
     for key, default in TEXT_DEFAULTS.items():
         settings[key] = (settings.get(key) or default).strip()
     programmes = settings.get("kairan.points.bridge.programmes") or []
     settings["kairan.points.bridge.programmes"] = (
         programmes if isinstance(programmes, list) else aslist(programmes))
-    if settings["kairan.points.bridge.timeout"] > 120:
-        # a worker's claim on a move lasts five minutes: a call must end well before
-        raise SettingsError("setting kairan.points.bridge.timeout must be at most 120 seconds")
     url = settings["kairan.points.bridge.url"]
     if url:
         if not url.startswith(("https://", "http://")):

@@ -43,21 +43,13 @@ class ActivityManagement:
 
 def includeme(config):
     from kairan.i18n.translation import _
-    from kairan.settings import SettingsError
     from kairan_points.earning.exporters import EXPORTERS
     from kairan_points.earning.providers import EarningData
     from kairan_points.earning.services import ActivityCheckedIn, CheckInRule, add_points_rule
+    from kairan_points.settings import read_whole_numbers
 
-    settings = config.get_settings()
-    raw = settings.get("kairan.points.remind_days") or "14"
-    try:
-        days = int(raw)
-    except (TypeError, ValueError):
-        raise SettingsError(f"setting kairan.points.remind_days must be a whole number, "
-                            f"not {raw!r}") from None
-    if not 1 <= days <= 365:
-        raise SettingsError("setting kairan.points.remind_days must be from 1 to 365")
-    settings["kairan.points.remind_days"] = days
+    read_whole_numbers(config.get_settings(), {"kairan.points.remind_days": "14"},
+                       maximums={"kairan.points.remind_days": 365})
 
     config.add_translation_dirs("kairan_points:earning/locale")
     config.add_directive("add_points_rule", add_points_rule)

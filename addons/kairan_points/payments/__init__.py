@@ -8,7 +8,7 @@ shop's one-time code lasts). Needs the merchants add-on: without
 its ``IMerchantDirectory`` nothing is registered.
 """
 
-from kairan.settings import SettingsError
+from kairan_points.settings import read_whole_numbers
 
 DEFAULTS = {
     "kairan.points.max_payment": "100000",
@@ -21,18 +21,8 @@ MINIMUMS = {"kairan.points.max_payment": 1, "kairan.points.one_time_seconds": 1}
 
 
 def read_settings(settings):
-    for key, default in DEFAULTS.items():
-        raw = settings.get(key)
-        raw = default if raw in (None, "") else raw
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise SettingsError(f"setting {key} must be a whole number, not {raw!r}") from None
-        if value < MINIMUMS.get(key, 0):
-            raise SettingsError(f"setting {key} must be at least {MINIMUMS.get(key, 0)}, "
-                                f"not {value}")
-        settings[key] = value
-    return settings
+    minimums = {key: MINIMUMS.get(key, 0) for key in DEFAULTS}
+    return read_whole_numbers(settings, DEFAULTS, minimums)
 
 
 def includeme(config):

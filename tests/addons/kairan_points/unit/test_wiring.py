@@ -33,6 +33,22 @@ def test_settings_have_defaults_and_refuse_nonsense():
             read_settings({"kairan.points.max_grant": bad})
 
 
+def test_whole_number_settings_keep_to_their_bounds():
+    from kairan_points.settings import read_whole_numbers
+
+    days = {"kairan.points.remind_days": "14"}
+    most = {"kairan.points.remind_days": 365}
+    assert read_whole_numbers({}, days, maximums=most)["kairan.points.remind_days"] == 14
+    assert read_whole_numbers({"kairan.points.remind_days": "365"}, days,
+                              maximums=most)["kairan.points.remind_days"] == 365
+    for bad, message in (("366", "from 1 to 365, not 366"), ("0", "from 1 to 365, not 0"),
+                         ("2.5", "a whole number, not '2.5'")):
+        with pytest.raises(SettingsError, match=message):
+            read_whole_numbers({"kairan.points.remind_days": bad}, days, maximums=most)
+    zero_ok = read_whole_numbers({"k": "0"}, {"k": "5"}, minimums={"k": 0})
+    assert zero_ok["k"] == 0
+
+
 def test_includeme_registers_everything():
     from kairan.config import configure
     from kairan.dashboard.services import registered_tiles
