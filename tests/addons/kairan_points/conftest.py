@@ -115,3 +115,28 @@ def verify_ok(dbsession):
     assert report.ok, "\n".join(report.lines())
     dbsession.rollback()
     return report
+
+
+@pytest.fixture(scope="module")
+def fake_server():
+    """The fake regional currency service (``fakecurrency``), one per test module, on a
+    random loopback port."""
+    from tests.addons.kairan_points.fakecurrency import FakeCurrency
+
+    fake = FakeCurrency().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(fake_server):
+    """The fake service as new for each test (running again if a test stopped it)."""
+
+    def fresh():
+        fake_server.reset()
+        if fake_server.server is None:
+            fake_server.start()
+
+    fresh()
+    yield fake_server
+    fresh()

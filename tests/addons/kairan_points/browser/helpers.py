@@ -27,6 +27,18 @@ def user_id(live_server, email):
         return session.scalars(select(User.id).where(User.email == email)).one()
 
 
+def community_balance(live_server, email):
+    """The balance of ``email``'s wallet in the demo's community programme."""
+    from kairan_points import ledger
+    from kairan_points.models import Programme
+
+    with live_server.session() as session:
+        programme = session.scalars(select(Programme).where(Programme.code == "community")).one()
+        wallet = ledger.wallet_account(session, programme.id, user_id(live_server, email),
+                                       create=False)
+        return 0 if wallet is None else wallet.balance
+
+
 def sign_in_as(context, live_server, email, level=1):
     """Give the browser ``context`` a live session of ``email`` that proved ``level`` just
     now (level 2: a second factor, as the operators' protected actions ask)."""

@@ -15,11 +15,11 @@ from tests.addons.kairan_points.browser.helpers import (
     OPERATOR,
     RESIDENT,
     assert_fits_phone,
+    community_balance,
     main_text,
     sign_in_as,
     submit,
     tokyo_today,
-    user_id,
 )
 
 pytestmark = pytest.mark.browser
@@ -42,17 +42,6 @@ def close_the_window(live_server, code):
         campaign.opens_at = utcnow() - timedelta(days=2)
         campaign.closes_at = utcnow() - timedelta(seconds=1)
         session.commit()
-
-
-def community_balance(live_server, email):
-    from kairan_points import ledger
-    from kairan_points.models import Programme
-
-    with live_server.session() as session:
-        programme = session.scalars(select(Programme).where(Programme.code == "community")).one()
-        wallet = ledger.wallet_account(session, programme.id, user_id(live_server, email),
-                                       create=False)
-        return 0 if wallet is None else wallet.balance
 
 
 def make_open_campaign(live_server, code, title):

@@ -13,11 +13,11 @@ from tests.addons.kairan_points.browser.helpers import (
     OPERATOR,
     RESIDENT,
     assert_fits_phone,
+    community_balance,
     main_text,
     sign_in_as,
     submit,
     tokyo_today,
-    user_id,
 )
 
 pytestmark = pytest.mark.browser
@@ -27,17 +27,6 @@ CODE_RE = re.compile(r"KA1\.\d+\.[A-Za-z0-9_-]+")
 def checked(page, assert_accessible):
     assert_accessible(page)
     assert_fits_phone(page)
-
-
-def community_balance(live_server, email):
-    from kairan_points import ledger
-    from kairan_points.models import Programme
-
-    with live_server.session() as session:
-        programme = session.scalars(select(Programme).where(Programme.code == "community")).one()
-        wallet = ledger.wallet_account(session, programme.id, user_id(live_server, email),
-                                       create=False)
-        return 0 if wallet is None else wallet.balance
 
 
 def make_open_activity(live_server, title, points):

@@ -25,30 +25,12 @@ from zope.interface.verify import verifyClass, verifyObject
 
 from kairan.db.meta import utcnow
 from tests.addons.kairan_points.conftest import key, verify_ok
-from tests.addons.kairan_points.fakecurrency import SECRET, FakeCurrency
+from tests.addons.kairan_points.fakecurrency import SECRET
 
 SETTINGS = {"kairan.points.bridge.max_amount": 100_000,
             "kairan.points.bridge.max_attempts": 3,
             "kairan.points.bridge.backoff_seconds": 30,
             "kairan.points.bridge.programmes": []}
-
-
-@pytest.fixture(scope="module")
-def fake_server():
-    fake = FakeCurrency().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(fake_server):
-    fake_server.reset()
-    if fake_server.server is None:
-        fake_server.start()
-    yield fake_server
-    fake_server.reset()
-    if fake_server.server is None:
-        fake_server.start()
 
 
 @pytest.fixture

@@ -17,23 +17,9 @@ from sqlalchemy import func, select
 from kairan.audit.models import AuditEntry
 from kairan.testing import KairanTestApp
 from tests.addons.kairan_points.conftest import key, sign_in_at_level, verify_ok
-from tests.addons.kairan_points.fakecurrency import SECRET, FakeCurrency
+from tests.addons.kairan_points.fakecurrency import SECRET
 
 KEY_RE = re.compile(r'name="idempotency_key"\s+value="([^"]+)"')
-
-
-@pytest.fixture(scope="module")
-def fake_server():
-    fake = FakeCurrency().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(fake_server):
-    fake_server.reset()
-    yield fake_server
-    fake_server.reset()
 
 
 @pytest.fixture(scope="module")
