@@ -291,14 +291,15 @@ def send_due(session_factory, bridge, settings, now=None, batch=20, limit=10_000
     Safe to run from many processes at once: each move is claimed by one worker,
     and the service's idempotency key covers a claim taken over after a crash.
     """
-    now = now or utcnow()
     outcomes = Counter()
     while sum(outcomes.values()) < limit:
-        claimed = run_in_transaction(session_factory, lambda s: claim(s, now, batch))
+        # the time of each batch: a long run's later claims get their own full lease
+        moment = now or utcnow()
+        claimed = run_in_transaction(session_factory, lambda s, m=moment: claim(s, m, batch))
         if not claimed:
             break
         for move_id, token in claimed:
-            outcomes[deliver(session_factory, bridge, move_id, token, settings, now)] += 1
+            outcomes[deliver(session_factory, bridge, move_id, token, settings, moment)] += 1
     return outcomes
 
 
