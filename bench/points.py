@@ -590,7 +590,7 @@ def bulk_wallets(s, programme_id, count, rounds, amount, expires_at, at):
 
 
 def bulk_payments(s, programme_id, count, wallets=10_000, merchants=200):
-    """``count`` payments (and a refund every 50th) in January 2025 (JST) from
+    """``count`` payments (no refunds) in January 2025 (JST) from
     ``wallets`` wallets to ``merchants`` shops, spending each wallet's one lot."""
     from sqlalchemy import text
 
