@@ -416,31 +416,10 @@ def accounts_with_expired_lots(dbsession, now, after_id=0, limit=500):
 def expire_account(dbsession, account_id, now):
     """Move the wallet's expired lots to its programme's expired account; return the points.
 
-    Idempotent and safe next to payments: the wallet is locked first, its
-    expired lots read under the lock, and a second run finds none left.
+    ``expire_wallets`` for one wallet (the same locks in the same order): idempotent
+    and safe next to payments; a second run finds none left.
     """
-    wallet = dbsession.get(Account, account_id)
-    if wallet is None or wallet.kind != WALLET:
-        raise UnknownAccount()
-    expired_id = system_account_id(dbsession, wallet.programme_id, EXPIRED)
-    lock_accounts(dbsession, [account_id, expired_id])
-    lots = dbsession.execute(
-        select(Lot.id, Lot.remaining)
-        .where(Lot.account_id == account_id, Lot.remaining > 0, Lot.expires_at <= now)
-        .order_by(Lot.expires_at, Lot.id)
-    ).all()
-    total = sum(remaining for _id, remaining in lots)
-    if total == 0:
-        return 0
-    lot_ids = tuple(lot_id for lot_id, _r in lots)
-    digest = hashlib.sha256(",".join(map(str, lot_ids)).encode()).hexdigest()[:32]
-    transfer(
-        dbsession, programme_id=wallet.programme_id, reason_code="expire",
-        reason="", now=now,
-        idempotency_key=f"expire:{account_id}:{lot_ids[-1]}:{digest}",
-        postings=[Posting(account_id, -total, lot_ids=lot_ids), Posting(expired_id, total)],
-    )
-    return total
+    return expire_wallets(dbsession, [account_id], now).points
 
 
 def count_wallets_with_expired_lots(dbsession, now):
@@ -473,11 +452,16 @@ def expire_wallets(dbsession, account_ids, now):
     ``EXPIRY_WALLETS_PER_TRANSFER`` wallets, with one line per wallet and one to the
     expired account. Return an ``Expired``.
 
-    The same promises as ``transfer`` and ``expire_account``: every wallet and expired
-    account is locked first, in ascending id order (the order every payment uses, so
-    no deadlock); the expired lots are read under those locks, so a payment that
-    locked a wallet first has either spent a lot or not, and a payment that comes
-    after waits and then finds the lot moved. Lines, lot entries, lots and balances
+    The same promises as ``transfer``: every wallet is locked first, in ascending id
+    order (the order every payment uses, so no deadlock); the expired lots are read
+    under those locks, so a payment that locked a wallet first has either spent a lot
+    or not, and a payment that comes after waits and then finds the lot moved. The
+    programme's expired account is only ever credited, and only here, always by the
+    last statement of the batch (a guarded update, which takes its row lock then):
+    so every expiry takes its locks in the same order (wallets ascending, then the
+    expired account), no deadlock either, and two batches of other wallets can run at
+    once, waiting on each other only for that last update. Lines, lot entries, lots
+    and balances
     are written in bulk (PostgreSQL: ``UPDATE ... FROM unnest(...)``) with guarded
     updates whose row counts are checked (``LedgerConflict`` otherwise). Idempotent:
     a lot moved once has nothing left, so a second run finds nothing; the idempotency
@@ -495,7 +479,7 @@ def expire_wallets(dbsession, account_ids, now):
     expired_ids = dict(dbsession.execute(
         select(Account.programme_id, Account.id)
         .where(Account.programme_id.in_(set(owners.values())), Account.kind == EXPIRED)).all())
-    lock_accounts(dbsession, account_ids + list(expired_ids.values()))
+    lock_accounts(dbsession, account_ids)
     lots = dbsession.execute(
         select(Lot.id, Lot.account_id, Lot.remaining)
         .where(Lot.account_id.in_(account_ids), Lot.remaining > 0, Lot.expires_at <= now)
@@ -505,6 +489,7 @@ def expire_wallets(dbsession, account_ids, now):
     for lot_id, account_id, remaining in lots:
         wallets = by_programme.setdefault(owners[account_id], {})
         wallets.setdefault(account_id, []).append((lot_id, remaining))
+    credits = {}
     for programme_id in sorted(by_programme):
         wallets = by_programme[programme_id]
         ordered = sorted(wallets)
@@ -514,9 +499,20 @@ def expire_wallets(dbsession, account_ids, now):
             outcome.transfers.append(_expire_in_programme(
                 dbsession, programme_id, expired_ids[programme_id], chunk, now))
         for taken in wallets.values():
+            credits[expired_ids[programme_id]] = credits.get(expired_ids[programme_id], 0) \
+                + sum(part for _lot, part in taken)
             outcome.points += sum(part for _lot, part in taken)
             outcome.lots += len(taken)
         outcome.wallets += len(wallets)
+    for expired_id in sorted(credits):  # last: see the docstring
+        result = dbsession.execute(
+            update(Account)
+            .where(Account.id == expired_id, Account.kind == EXPIRED,
+                   Account.balance + credits[expired_id] >= 0)
+            .values(balance=Account.balance + credits[expired_id])
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise LedgerConflict()
     if outcome.transfers:
         _expire_cached(dbsession, set(account_ids) | set(expired_ids.values()),
                        {lot_id for lot_id, _a, _r in lots})
@@ -554,8 +550,11 @@ def _expire_in_programme(dbsession, programme_id, expired_id, wallets, now):
     parts = [(account_id, lot_id, part) for account_id in sorted(wallets)
              for lot_id, part in wallets[account_id]]
     amounts = [(p.account_id, p.amount) for p in postings]
+    # the expired account's balance moves once, at the end of the batch
+    debits = amounts[:-1]
     if dbsession.get_bind().dialect.name == "postgresql":
-        moved, changed = _expire_rows_postgresql(dbsession, record.id, parts, amounts)
+        moved, changed = _expire_rows_postgresql(dbsession, record.id, parts, amounts,
+                                                 debits)
     else:  # SQLite: bulk inserts, one guarded update a row (slower, same guarantees)
         dbsession.execute(insert(Line), [
             {"transfer_id": record.id, "account_id": account_id, "amount": amount}
@@ -577,17 +576,17 @@ def _expire_in_programme(dbsession, programme_id, expired_id, wallets, now):
                        Account.balance + amount >= Account.min_balance))
             .values(balance=Account.balance + amount)
             .execution_options(synchronize_session=False)).rowcount
-            for account_id, amount in amounts)
-    if moved != len(parts) or changed != len(amounts):
+            for account_id, amount in debits)
+    if moved != len(parts) or changed != len(debits):
         raise LedgerConflict()
     record.replayed = False
     return record
 
 
-def _expire_rows_postgresql(dbsession, transfer_id, parts, amounts):
-    """The lines, lot entries, lots and balances of an expiry transfer, each in one
-    statement over arrays (``unnest``): no row travels twice. Return the number of
-    lots and of accounts the guarded updates changed."""
+def _expire_rows_postgresql(dbsession, transfer_id, parts, amounts, debits):
+    """The lines (``amounts``), lot entries, lots and wallet balances (``debits``) of an
+    expiry transfer, each in one statement over arrays (``unnest``): no row travels
+    twice. Return the number of lots and of wallets the guarded updates changed."""
     from sqlalchemy import text
 
     accounts = [account_id for account_id, _amount in amounts]
@@ -619,7 +618,8 @@ def _expire_rows_postgresql(dbsession, transfer_id, parts, amounts):
         "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS bigint[])) "
         "AS v(id, amount) WHERE a.id = v.id "
         "AND (a.min_balance IS NULL OR a.balance + v.amount >= a.min_balance)"),
-        {"ids": accounts, "amounts": [amount for _account, amount in amounts]}).rowcount
+        {"ids": [account for account, _amount in debits],
+         "amounts": [amount for _account, amount in debits]}).rowcount
     return moved, changed
 
 

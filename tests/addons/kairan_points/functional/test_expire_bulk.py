@@ -117,7 +117,7 @@ def test_the_command_expires_in_batches_across_programmes_and_resumes(
     # a first run interrupted after one batch: the batch is committed on its own
     ledger.expire_wallets(dbsession, wallets[:3], now)
     dbsession.commit()
-    output = kairan("points", "expire", "--batch", "3")
+    output = kairan("points", "expire", "--batch", "1", "--jobs", "3")
     assert "4 wallets hold expired points" in output
     assert f"expired {sum(5 + i for i in range(3, 7))} points in 4 wallets" in output
     assert "expired 0 points in 0 wallets" in kairan("points", "expire")
@@ -181,7 +181,6 @@ def test_payments_racing_the_expiry_never_spend_an_expired_point_twice(
     wallets = [give(dbsession, programme, make_user(), 50, expires) for _ in range(40)]
     shop = ledger.merchant_account(dbsession, programme.id, 4).id
     dbsession.commit()
-    barrier = threading.Barrier(21)
     results = {}
 
     def pay(index):
@@ -195,18 +194,22 @@ def test_payments_racing_the_expiry_never_spend_an_expired_point_twice(
             except InsufficientPoints:
                 results[wallet] = 0
 
-    def expire():
+    def expire(half):
         barrier.wait()
-        for start in range(0, len(wallets), 5):
-            run_in_transaction(session_factory, lambda s, ids=wallets[start:start + 5]:
+        mine = wallets[half * 20:(half + 1) * 20]
+        for start in range(0, len(mine), 5):
+            run_in_transaction(session_factory, lambda s, ids=mine[start:start + 5]:
                                ledger.expire_wallets(s, ids, now))
 
+    barrier = threading.Barrier(22)
+    # two expiry workers on other wallets of the same programme, as --jobs 2 runs them
     threads = [threading.Thread(target=pay, args=(i,)) for i in range(20)]
-    threads.append(threading.Thread(target=expire))
+    threads += [threading.Thread(target=expire, args=(half,)) for half in (0, 1)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
     assert len(results) == 40
     paid = sum(results.values())
     expired = ledger.system_account(dbsession, programme.id, EXPIRED).balance
