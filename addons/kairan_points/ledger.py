@@ -9,15 +9,17 @@ How one transfer keeps its promises, on PostgreSQL and SQLite alike:
    locks but one writer at a time: a no-op ``UPDATE`` of the same rows
    takes the database's write lock, so everything read after it is current
    and stays current until commit (``busy_timeout`` queues the others).
-3. Look up the idempotency key again under the lock: a retry that waited
+3. Look up the idempotency key, under the lock only: a retry that waited
    for the first attempt sees its transfer now and returns it.
 4. Check floors (a wallet never below 0, the issuing account never below
    ``-budget``) and, for a wallet debit, the unexpired lots, first to
    expire first. A refusal raises ``PointsRefused`` before any write.
 5. Write the transfer, its lines, the new lots and the lot entries, and
-   move the balances with guarded updates. The CHECK constraints (a line
-   is never 0, a balance never below its floor, a lot never below 0) are the
-   database's last word if any of this were ever wrong.
+   move the balances with guarded updates (one statement for all the
+   balances, one for all the lots spent; their row counts are checked).
+   The CHECK constraints (a line is never 0, a balance never below its
+   floor, a lot never below 0) are the database's last word if any of this
+   were ever wrong.
 
 Every lot is only ever touched while its account's row is locked, which is
 what makes the lot arithmetic safe under concurrency.
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from numbers import Integral
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import BigInteger, case, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kairan.db.meta import utcnow
@@ -207,11 +209,9 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
                          p.expires_at.isoformat() if p.expires_at else None,
                          list(p.lot_ids)) for p in postings),
     )
-    found = _existing(dbsession, idempotency_key, digest)
-    if found is not None:
-        found.replayed = True
-        return found
-
+    # The key is looked up once, under the locks: a retry that waited for the first
+    # attempt sees its transfer then (a lookup before the locks would only spare a
+    # replay the wait, at the cost of a round trip for every transfer).
     accounts = lock_accounts(dbsession, [p.account_id for p in postings])
     found = _existing(dbsession, idempotency_key, digest)
     if found is not None:
@@ -246,55 +246,73 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
     )
     dbsession.add(record)
     dbsession.flush()
-    lines = {p.account_id: Line(transfer_id=record.id, account_id=p.account_id, amount=p.amount)
-             for p in postings}
-    dbsession.add_all(lines.values())
-    dbsession.flush()
-
-    for posting in postings:
-        result = dbsession.execute(
-            update(Account)
-            .where(Account.id == posting.account_id,
-                   or_(Account.min_balance.is_(None),
-                       Account.balance + posting.amount >= Account.min_balance))
-            .values(balance=Account.balance + posting.amount)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise LedgerConflict()
-
-    new_lots = []
-    entries = []
-    for posting in postings:
-        account = accounts[posting.account_id]
-        line = lines[posting.account_id]
-        if account.kind != WALLET:
-            continue
-        if posting.amount > 0:
-            lot = Lot(account_id=account.id, line_id=line.id, amount=posting.amount,
-                      remaining=posting.amount, expires_at=posting.expires_at, created=now)
-            new_lots.append((lot, line))
-            continue
-        for lot_id, part in consumed[posting.account_id]:
-            result = dbsession.execute(
-                update(Lot).where(Lot.id == lot_id, Lot.remaining >= part)
-                .values(remaining=Lot.remaining - part)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                raise LedgerConflict()
-            entries.append(LotEntry(lot_id=lot_id, line_id=line.id, amount=-part))
-    if new_lots:
-        dbsession.add_all(lot for lot, _line in new_lots)
-        dbsession.flush()
-        entries.extend(LotEntry(lot_id=lot.id, line_id=line.id, amount=lot.amount)
-                       for lot, line in new_lots)
-    dbsession.add_all(entries)
-    dbsession.flush()
+    _write_rows(dbsession, record.id, postings, accounts, consumed, now)
     _expire_cached(dbsession, set(accounts), {lot_id for taken in consumed.values()
                                              for lot_id, _part in taken})
     record.replayed = False
     return record
+
+
+def _by_id(column, amounts):
+    """``CASE column WHEN id THEN amount ... END`` (BIGINT) of {id: amount}."""
+    return case({key: literal(value, BigInteger) for key, value in amounts.items()},
+                value=column)
+
+
+def _write_rows(dbsession, transfer_id, postings, accounts, consumed, now):
+    """The lines, the balances, the lots and the lot entries of a transfer, in Core
+    statements (no ORM objects): one INSERT of the lines (RETURNING their ids), one
+    guarded UPDATE of every balance, one guarded UPDATE of every lot spent, one INSERT
+    of the new lots (RETURNING) and one of the lot entries. The guarded updates' row
+    counts are checked (``LedgerConflict`` otherwise)."""
+    lines_table, accounts_table = Line.__table__, Account.__table__
+    lots_table, entries_table = Lot.__table__, LotEntry.__table__
+    line_of = dict(dbsession.execute(
+        insert(lines_table)
+        .values([{"transfer_id": transfer_id, "account_id": p.account_id, "amount": p.amount}
+                 for p in postings])
+        .returning(lines_table.c.account_id, lines_table.c.id)).all())
+
+    amounts = {p.account_id: p.amount for p in postings}
+    delta = _by_id(accounts_table.c.id, amounts)
+    result = dbsession.execute(
+        update(accounts_table)
+        .where(accounts_table.c.id.in_(sorted(amounts)),
+               or_(accounts_table.c.min_balance.is_(None),
+                   accounts_table.c.balance + delta >= accounts_table.c.min_balance))
+        .values(balance=accounts_table.c.balance + delta))
+    if result.rowcount != len(amounts):
+        raise LedgerConflict()
+
+    entries = []
+    spent = {}
+    for account_id, taken in consumed.items():
+        for lot_id, part in taken:
+            spent[lot_id] = part
+            entries.append({"lot_id": lot_id, "line_id": line_of[account_id],
+                            "amount": -part})
+    if spent:
+        part = _by_id(lots_table.c.id, spent)
+        result = dbsession.execute(
+            update(lots_table)
+            .where(lots_table.c.id.in_(sorted(spent)), lots_table.c.remaining >= part)
+            .values(remaining=lots_table.c.remaining - part))
+        if result.rowcount != len(spent):
+            raise LedgerConflict()
+
+    credits = [p for p in postings
+               if p.amount > 0 and accounts[p.account_id].kind == WALLET]
+    if credits:
+        lot_of = dict(dbsession.execute(
+            insert(lots_table)
+            .values([{"account_id": p.account_id, "line_id": line_of[p.account_id],
+                      "amount": p.amount, "remaining": p.amount,
+                      "expires_at": p.expires_at, "created": now} for p in credits])
+            .returning(lots_table.c.account_id, lots_table.c.id)).all())
+        entries.extend({"lot_id": lot_of[p.account_id], "line_id": line_of[p.account_id],
+                        "amount": p.amount} for p in credits)
+    if entries:
+        dbsession.execute(insert(entries_table), entries)
 
 
 def _expire_cached(dbsession, account_ids, lot_ids):
@@ -389,15 +407,37 @@ def issued(dbsession, programme_id):
                                       Account.kind == ISSUER)) or 0)
 
 
+def _spendable_sum(account_id, now):
+    """The sum of the unexpired lots of ``account_id`` (a column or a value)."""
+    return (select(func.coalesce(func.sum(Lot.remaining), 0))
+            .where(Lot.account_id == account_id, Lot.remaining > 0,
+                   or_(Lot.expires_at.is_(None), Lot.expires_at > now)))
+
+
+def wallet_balances(dbsession, programme_id, user_id, now=None):
+    """(id, balance, spendable) of the wallet of ``user_id`` in ``programme_id``, or None:
+    one statement (``spendable_balance`` of ``wallet_account``)."""
+    now = now or utcnow()
+    return dbsession.execute(
+        select(Account.id, Account.balance,
+               _spendable_sum(Account.id, now).scalar_subquery().label("spendable"))
+        .where(Account.programme_id == programme_id, Account.user_id == user_id,
+               Account.kind == WALLET)).first()
+
+
+def merchant_account_id(dbsession, programme_id, merchant_id):
+    """The id of ``merchant_account`` (created if missing), without loading the row."""
+    found = dbsession.scalar(select(Account.id).where(Account.programme_id == programme_id,
+                                                      Account.merchant_id == merchant_id))
+    return found if found is not None else \
+        merchant_account(dbsession, programme_id, merchant_id).id
+
+
 def spendable_balance(dbsession, account_id, now=None):
     """The points of a wallet that have not expired (the balance may still hold expired
     lots until ``kairan points expire`` moves them)."""
     now = now or utcnow()
-    return dbsession.scalar(
-        select(func.coalesce(func.sum(Lot.remaining), 0))
-        .where(Lot.account_id == account_id, Lot.remaining > 0,
-               or_(Lot.expires_at.is_(None), Lot.expires_at > now))
-    ) or 0
+    return dbsession.scalar(_spendable_sum(account_id, now)) or 0
 
 
 # -- expiry -----------------------------------------------------------------------------

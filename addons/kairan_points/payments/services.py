@@ -70,12 +70,13 @@ def check_payable(scan, programme, now):
 
 
 def check_balance(dbsession, programme, user_id, amount, now):
-    """The resident's wallet if it can spend ``amount`` now; else InsufficientPoints (the
-    ledger checks again under the lock: this is for a clear message)."""
-    wallet = ledger.wallet_account(dbsession, programme.id, user_id, create=False)
+    """The resident's wallet (a row: ``id``, ``balance``, ``spendable``) if it can spend
+    ``amount`` now; else InsufficientPoints (the ledger checks again under the lock:
+    this is for a clear message). One statement."""
+    wallet = ledger.wallet_balances(dbsession, programme.id, user_id, now)
     if wallet is None:
         raise InsufficientPoints()
-    spendable = ledger.spendable_balance(dbsession, wallet.id, now)
+    spendable = wallet.spendable
     if spendable < amount <= wallet.balance:
         raise InsufficientPoints(_("Some of your points have expired: ${points} points can "
                                    "still be spent.", mapping={"points": f"{spendable:,}"}))
@@ -99,33 +100,39 @@ class PaymentOutcome:
 
 
 def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_payment,
-        now=None, one_time=None):
+        now=None, one_time=None, wallet=None):
     """The resident ``user_id`` pays ``amount`` points of ``programme`` at the scanned shop.
 
     The same ``idempotency_key`` (per resident) gives the first payment again
     (``replayed``); with other values it is refused (409). ``one_time``: the
     shop's one-time code being redeemed (its amount must be ``amount``).
+    ``wallet``: what ``check_balance`` gave the caller for this very payment, in
+    this transaction, after the caller looked for a replay with ``find_replay``
+    itself (the pay form's POST): neither is done twice. The ledger looks the key
+    up again under its locks and checks the balance there in any case.
     """
     now = now or utcnow()
     if not isinstance(idempotency_key, str) or not 16 <= len(idempotency_key) <= 100:
         raise PaymentRefused(_("The form has expired; please start again."))
-    found = find_replay(dbsession, user_id, idempotency_key)
-    if found is not None:
-        if scan is None or (found.branch_id, found.programme_id, found.amount) != \
-                (scan.branch.id, getattr(programme, "id", None), amount):
-            raise IdempotencyConflict()
-        return PaymentOutcome(found, True)
+    if wallet is None:
+        found = find_replay(dbsession, user_id, idempotency_key)
+        if found is not None:
+            if scan is None or (found.branch_id, found.programme_id, found.amount) != \
+                    (scan.branch.id, getattr(programme, "id", None), amount):
+                raise IdempotencyConflict()
+            return PaymentOutcome(found, True)
     check_payable(scan, programme, now)
     amount = ledger.check_amount(amount, max_payment)
-    wallet = check_balance(dbsession, programme, user_id, amount, now)
+    if wallet is None:
+        wallet = check_balance(dbsession, programme, user_id, amount, now)
     if one_time is not None:
         take_one_time(dbsession, one_time, scan, amount, now)
-    till = ledger.merchant_account(dbsession, programme.id, scan.merchant.id)
+    till_id = ledger.merchant_account_id(dbsession, programme.id, scan.merchant.id)
     record = ledger.transfer(
         dbsession, programme_id=programme.id, reason_code="payment",
         reason=scan.merchant.name[:200], actor_id=user_id,
         idempotency_key=f"pay:{user_id}:{idempotency_key}", now=now,
-        postings=[ledger.Posting(wallet.id, -amount), ledger.Posting(till.id, amount)],
+        postings=[ledger.Posting(wallet.id, -amount), ledger.Posting(till_id, amount)],
     )
     if record.replayed:
         payment = dbsession.scalars(select(Payment).where(Payment.transfer_id == record.id)).one()

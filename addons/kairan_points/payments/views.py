@@ -141,8 +141,8 @@ def _amount_page(request, code, scan, one_time, **values):
 
 
 def _checked(request, params, now):
-    """(scan, programme, amount, one-time code) of the request, every refusal checked;
-    PointsRefused."""
+    """(scan, programme, amount, one-time code, wallet) of the request, every refusal
+    checked; PointsRefused. ``wallet``: ``services.check_balance``'s row."""
     scan, one_time = _resolve(request, params.get("code", ""))
     raw = params.get("programme", "")
     programme = (request.dbsession.get(Programme, int(raw))
@@ -154,8 +154,9 @@ def _checked(request, params, now):
         services.check_one_time(one_time, now)
         if amount != one_time.amount:
             raise services.PaymentRefused(_("The amount must be the one the shop set."))
-    services.check_balance(request.dbsession, programme, request.user.id, amount, now)
-    return scan, programme, amount, one_time
+    wallet = services.check_balance(request.dbsession, programme, request.user.id, amount,
+                                    now)
+    return scan, programme, amount, one_time, wallet
 
 
 def _needs_step_up(request, amount, params=None):
@@ -195,7 +196,8 @@ def _refused(request, params, error):
              request_method="GET")
 def pay_confirm(request):
     try:
-        scan, programme, amount, _one_time = _checked(request, request.GET, utcnow())
+        scan, programme, amount, _one_time, _wallet = _checked(request, request.GET,
+                                                                 utcnow())
     except PointsRefused as error:
         return _refused(request, request.GET, error)
     step_up = _needs_step_up(request, amount)
@@ -224,7 +226,7 @@ def pay_submit(request):
                              status=error.status)
         return HTTPSeeOther(request.route_url("points.payment", id=found.id))
     try:
-        scan, programme, amount, one_time = _checked(request, params, now)
+        scan, programme, amount, one_time, wallet = _checked(request, params, now)
         step_up = _needs_step_up(request, amount, params)
         if step_up is not None:
             return step_up
@@ -232,7 +234,7 @@ def pay_submit(request):
             request.dbsession, user_id=request.user.id, scan=scan, programme=programme,
             amount=amount, idempotency_key=params.get("idempotency_key", ""),
             max_payment=_settings(request)["kairan.points.max_payment"], now=now,
-            one_time=one_time)
+            one_time=one_time, wallet=wallet)
     except PointsRefused as error:
         request.tm.doom()
         audit_now(request, "points.payment", outcome="refused",
