@@ -131,12 +131,16 @@ def _validate(postings, reason_code, reason, idempotency_key):
 
 
 def _existing(dbsession, idempotency_key, digest):
-    found = dbsession.scalars(
-        select(Transfer).where(Transfer.idempotency_key == idempotency_key)
-    ).first()
-    if found is not None and found.request_hash != digest:
+    """The transfer made with this key before, or None; IdempotencyConflict if it asked
+    for something else. Only the id and the digest are read unless there is one."""
+    found = dbsession.execute(
+        select(Transfer.id, Transfer.request_hash)
+        .where(Transfer.idempotency_key == idempotency_key)).first()
+    if found is None:
+        return None
+    if found.request_hash != digest:
         raise IdempotencyConflict()
-    return found
+    return dbsession.get(Transfer, found.id)
 
 
 def lock_accounts(dbsession, account_ids):
@@ -244,13 +248,100 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
         idempotency_key=idempotency_key, request_hash=digest,
         related_transfer_id=related_transfer_id,
     )
-    dbsession.add(record)
-    dbsession.flush()
-    _write_rows(dbsession, record.id, postings, accounts, consumed, now)
+    if dbsession.get_bind().dialect.name == "postgresql":
+        _write_postgresql(dbsession, record, postings, accounts, consumed, now)
+    else:
+        dbsession.add(record)
+        dbsession.flush()
+        _write_rows(dbsession, record.id, postings, accounts, consumed, now)
     _expire_cached(dbsession, set(accounts), {lot_id for taken in consumed.values()
                                              for lot_id, _part in taken})
     record.replayed = False
     return record
+
+
+def _write_postgresql(dbsession, record, postings, accounts, consumed, now):
+    """PostgreSQL: the whole of ``_write_rows`` and the transfer's own row in ONE
+    statement (data-modifying CTEs over arrays): the transfer, its lines, the guarded
+    balance updates, the guarded updates of the lots spent, the new lots and the lot
+    entries; it returns the transfer's id and the row counts of the guarded updates,
+    checked here (``LedgerConflict`` otherwise). ``record`` (not yet in the session)
+    becomes the persistent object of that row without another statement."""
+    from sqlalchemy import bindparam, text
+    from sqlalchemy.orm import make_transient_to_detached
+
+    from kairan.db.meta import UTCDateTime
+
+    spent = [(account_id, lot_id, part) for account_id, taken in consumed.items()
+             for lot_id, part in taken]
+    credits = [p for p in postings
+               if p.amount > 0 and accounts[p.account_id].kind == WALLET]
+    params = {
+        "programme": record.programme_id, "reason_code": record.reason_code,
+        "reason": record.reason, "actor": record.actor_id,
+        "on_behalf_of": record.on_behalf_of, "at": now, "key": record.idempotency_key,
+        "digest": record.request_hash, "related": record.related_transfer_id,
+        "accounts": [p.account_id for p in postings],
+        "amounts": [p.amount for p in postings],
+    }
+    ctes = [
+        "t AS (INSERT INTO points_transfers (programme_id, reason_code, reason, actor_id, "
+        "on_behalf_of, at, idempotency_key, request_hash, related_transfer_id) "
+        "VALUES (:programme, :reason_code, :reason, :actor, :on_behalf_of, :at, :key, "
+        ":digest, :related) RETURNING id)",
+        "l AS (INSERT INTO points_lines (transfer_id, account_id, amount) "
+        "SELECT t.id, v.account, v.amount FROM t, unnest(CAST(:accounts AS integer[]), "
+        "CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account, amount, n) "
+        "ORDER BY v.n RETURNING id, account_id)",
+        "b AS (UPDATE points_accounts AS a SET balance = a.balance + v.amount "
+        "FROM unnest(CAST(:accounts AS integer[]), CAST(:amounts AS bigint[])) "
+        "AS v(id, amount) WHERE a.id = v.id "
+        "AND (a.min_balance IS NULL OR a.balance + v.amount >= a.min_balance) "
+        "RETURNING a.id)",
+    ]
+    entries = []
+    if spent:
+        params.update(spent_accounts=[a for a, _lot, _part in spent],
+                      spent_lots=[lot for _a, lot, _part in spent],
+                      spent_parts=[part for _a, _lot, part in spent])
+        ctes.append(
+            "s AS (UPDATE points_lots AS o SET remaining = o.remaining - v.part "
+            "FROM unnest(CAST(:spent_lots AS bigint[]), CAST(:spent_parts AS bigint[])) "
+            "AS v(id, part) WHERE o.id = v.id AND o.remaining >= v.part RETURNING o.id)")
+        entries.append(
+            "SELECT v.lot, l.id, -v.part, 0, v.n FROM unnest(CAST(:spent_lots AS bigint[]), "
+            "CAST(:spent_accounts AS integer[]), CAST(:spent_parts AS bigint[])) "
+            "WITH ORDINALITY AS v(lot, account, part, n) JOIN l ON l.account_id = v.account")
+    if credits:
+        params.update(credit_accounts=[p.account_id for p in credits],
+                      credit_amounts=[p.amount for p in credits],
+                      credit_expiry=[UTCDateTime().process_bind_param(p.expires_at, None)
+                                     for p in credits])
+        ctes.append(
+            "n AS (INSERT INTO points_lots (account_id, line_id, amount, remaining, "
+            "expires_at, created) SELECT v.account, l.id, v.amount, v.amount, v.expiry, "
+            ":at FROM unnest(CAST(:credit_accounts AS integer[]), "
+            "CAST(:credit_amounts AS bigint[]), CAST(:credit_expiry AS timestamp[])) "
+            "WITH ORDINALITY AS v(account, amount, expiry, n) "
+            "JOIN l ON l.account_id = v.account ORDER BY v.n "
+            "RETURNING id, line_id, amount)")
+        entries.append("SELECT n.id, n.line_id, n.amount, 1, n.id FROM n")
+    if entries:
+        ctes.append("e AS (INSERT INTO points_lot_entries (lot_id, line_id, amount) "  # noqa: S608 - constant text, values bound
+                    "SELECT lot, line, amount FROM (" + " UNION ALL ".join(entries) +
+                    ") AS x(lot, line, amount, k, n) ORDER BY k, n RETURNING 1)")
+    counts = ["(SELECT id FROM t)", "(SELECT count(*) FROM b)",
+              "(SELECT count(*) FROM s)" if spent else "0",
+              "(SELECT count(*) FROM e)" if entries else "0"]
+    sql = "WITH " + ", ".join(ctes) + " SELECT " + ", ".join(counts)  # noqa: S608 - constant text
+    statement = text(sql).bindparams(bindparam("at", type_=UTCDateTime))
+    transfer_id, balances, lots, written = dbsession.execute(statement, params).one()
+    if balances != len(postings) or lots != len(spent) or \
+            written != len(spent) + len(credits):
+        raise LedgerConflict()
+    record.id = transfer_id
+    make_transient_to_detached(record)
+    dbsession.add(record)
 
 
 def _by_id(column, amounts):
