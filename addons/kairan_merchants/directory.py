@@ -7,6 +7,7 @@ this add-on's database rows.
 
 from pyramid.authorization import Allow
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from zope.interface import implementer
 
 from kairan.security.permissions import SiteRoot
@@ -79,7 +80,9 @@ class MerchantDirectory:
         if found is None:
             return None
         branch_id, version = found
-        branch = request.dbsession.get(MerchantBranch, branch_id)
+        # the branch and its merchant in one statement (both are always needed)
+        branch = request.dbsession.get(MerchantBranch, branch_id,
+                                       options=[joinedload(MerchantBranch.merchant)])
         if branch is None or branch.qr_version != version:
             return None
         merchant = merchant_info(branch.merchant)
