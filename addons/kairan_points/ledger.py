@@ -25,6 +25,7 @@ Every lot is only ever touched while its account's row is locked, which is
 what makes the lot arithmetic safe under concurrency.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -32,10 +33,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from numbers import Integral
 
-from sqlalchemy import BigInteger, case, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
-from kairan.db.meta import utcnow
+from kairan.db.meta import UTCDateTime, utcnow
 from kairan_points.errors import (
     BudgetExceeded,
     IdempotencyConflict,
@@ -133,14 +145,18 @@ def _validate(postings, reason_code, reason, idempotency_key):
 def _existing(dbsession, idempotency_key, digest):
     """The transfer made with this key before, or None; IdempotencyConflict if it asked
     for something else. Only the id and the digest are read unless there is one."""
-    found = dbsession.execute(
-        select(Transfer.id, Transfer.request_hash)
-        .where(Transfer.idempotency_key == idempotency_key)).first()
+    found = dbsession.execute(_existing_statement(), {"key": idempotency_key}).first()
     if found is None:
         return None
     if found.request_hash != digest:
         raise IdempotencyConflict()
     return dbsession.get(Transfer, found.id)
+
+
+@functools.cache
+def _existing_statement():
+    return select(Transfer.id, Transfer.request_hash).where(
+        Transfer.idempotency_key == bindparam("key"))
 
 
 def lock_accounts(dbsession, account_ids):
@@ -152,25 +168,34 @@ def lock_accounts(dbsession, account_ids):
             update(Account).where(Account.id.in_(ids)).values(balance=Account.balance)
             .execution_options(synchronize_session=False)
         )
-    query = (
+    return {row.id: row for row in dbsession.execute(_lock_statement(), {"ids": ids})}
+
+
+@functools.cache
+def _lock_statement():
+    return (
         select(Account.id, Account.programme_id, Account.kind, Account.balance,
                Account.min_balance)
-        .where(Account.id.in_(ids))
+        .where(Account.id.in_(bindparam("ids", expanding=True)))
         .order_by(Account.id)
         .with_for_update()
     )
-    return {row.id: row for row in dbsession.execute(query)}
 
 
 def spendable_lots(dbsession, account_id, now):
     """[(lot id, remaining)] of unexpired lots, the first to expire first (no expiry last)."""
-    query = (
+    return [(row.id, row.remaining) for row in dbsession.execute(
+        _lots_statement(), {"account_id": account_id, "now": now})]
+
+
+@functools.cache
+def _lots_statement():
+    return (
         select(Lot.id, Lot.remaining)
-        .where(Lot.account_id == account_id, Lot.remaining > 0,
-               or_(Lot.expires_at.is_(None), Lot.expires_at > now))
+        .where(Lot.account_id == bindparam("account_id"), Lot.remaining > 0,
+               or_(Lot.expires_at.is_(None), Lot.expires_at > bindparam("now", type_=UTCDateTime)))
         .order_by(Lot.expires_at.is_(None), Lot.expires_at, Lot.id)
     )
-    return [(row.id, row.remaining) for row in dbsession.execute(query)]
 
 
 def _chosen_lots(dbsession, account_id, lot_ids):
@@ -267,10 +292,7 @@ def _write_postgresql(dbsession, record, postings, accounts, consumed, now):
     entries; it returns the transfer's id and the row counts of the guarded updates,
     checked here (``LedgerConflict`` otherwise). ``record`` (not yet in the session)
     becomes the persistent object of that row without another statement."""
-    from sqlalchemy import bindparam, text
     from sqlalchemy.orm import make_transient_to_detached
-
-    from kairan.db.meta import UTCDateTime
 
     spent = [(account_id, lot_id, part) for account_id, taken in consumed.items()
              for lot_id, part in taken]
@@ -284,6 +306,31 @@ def _write_postgresql(dbsession, record, postings, accounts, consumed, now):
         "accounts": [p.account_id for p in postings],
         "amounts": [p.amount for p in postings],
     }
+    if spent:
+        params.update(spent_accounts=[a for a, _lot, _part in spent],
+                      spent_lots=[lot for _a, lot, _part in spent],
+                      spent_parts=[part for _a, _lot, part in spent])
+    if credits:
+        params.update(credit_accounts=[p.account_id for p in credits],
+                      credit_amounts=[p.amount for p in credits],
+                      credit_expiry=[UTCDateTime().process_bind_param(p.expires_at, None)
+                                     for p in credits])
+    statement = _write_statement(bool(spent), bool(credits))
+    transfer_id, balances, lots, written = dbsession.execute(statement, params).one()
+    if balances != len(postings) or lots != len(spent) or \
+            written != len(spent) + len(credits):
+        raise LedgerConflict()
+    record.id = transfer_id
+    make_transient_to_detached(record)
+    dbsession.add(record)
+
+
+@functools.cache
+def _write_statement(spent, credits):
+    """The statement of ``_write_postgresql``, with lots spent and/or new lots (built
+    once per kind: parsing it costs more CPU than running it)."""
+    from sqlalchemy import text
+
     ctes = [
         "t AS (INSERT INTO points_transfers (programme_id, reason_code, reason, actor_id, "
         "on_behalf_of, at, idempotency_key, request_hash, related_transfer_id) "
@@ -301,9 +348,6 @@ def _write_postgresql(dbsession, record, postings, accounts, consumed, now):
     ]
     entries = []
     if spent:
-        params.update(spent_accounts=[a for a, _lot, _part in spent],
-                      spent_lots=[lot for _a, lot, _part in spent],
-                      spent_parts=[part for _a, _lot, part in spent])
         ctes.append(
             "s AS (UPDATE points_lots AS o SET remaining = o.remaining - v.part "
             "FROM unnest(CAST(:spent_lots AS bigint[]), CAST(:spent_parts AS bigint[])) "
@@ -313,10 +357,6 @@ def _write_postgresql(dbsession, record, postings, accounts, consumed, now):
             "CAST(:spent_accounts AS integer[]), CAST(:spent_parts AS bigint[])) "
             "WITH ORDINALITY AS v(lot, account, part, n) JOIN l ON l.account_id = v.account")
     if credits:
-        params.update(credit_accounts=[p.account_id for p in credits],
-                      credit_amounts=[p.amount for p in credits],
-                      credit_expiry=[UTCDateTime().process_bind_param(p.expires_at, None)
-                                     for p in credits])
         ctes.append(
             "n AS (INSERT INTO points_lots (account_id, line_id, amount, remaining, "
             "expires_at, created) SELECT v.account, l.id, v.amount, v.amount, v.expiry, "
@@ -334,14 +374,7 @@ def _write_postgresql(dbsession, record, postings, accounts, consumed, now):
               "(SELECT count(*) FROM s)" if spent else "0",
               "(SELECT count(*) FROM e)" if entries else "0"]
     sql = "WITH " + ", ".join(ctes) + " SELECT " + ", ".join(counts)  # noqa: S608 - constant text
-    statement = text(sql).bindparams(bindparam("at", type_=UTCDateTime))
-    transfer_id, balances, lots, written = dbsession.execute(statement, params).one()
-    if balances != len(postings) or lots != len(spent) or \
-            written != len(spent) + len(credits):
-        raise LedgerConflict()
-    record.id = transfer_id
-    make_transient_to_detached(record)
-    dbsession.add(record)
+    return text(sql).bindparams(bindparam("at", type_=UTCDateTime))
 
 
 def _by_id(column, amounts):
@@ -505,15 +538,33 @@ def _spendable_sum(account_id, now):
                    or_(Lot.expires_at.is_(None), Lot.expires_at > now)))
 
 
-def wallet_balances(dbsession, programme_id, user_id, now=None):
+def wallet_balances(dbsession, programme_id, user_id, now=None, merchant_id=None):
     """(id, balance, spendable) of the wallet of ``user_id`` in ``programme_id``, or None:
-    one statement (``spendable_balance`` of ``wallet_account``)."""
+    one statement (``spendable_balance`` of ``wallet_account``). With ``merchant_id``,
+    also ``till_id``: the id of that merchant's account in the programme (None if it
+    has none yet), read by the same statement."""
     now = now or utcnow()
-    return dbsession.execute(
-        select(Account.id, Account.balance,
-               _spendable_sum(Account.id, now).scalar_subquery().label("spendable"))
-        .where(Account.programme_id == programme_id, Account.user_id == user_id,
-               Account.kind == WALLET)).first()
+    return dbsession.execute(_wallet_statement(merchant_id is not None), {
+        "programme_id": programme_id, "user_id": user_id, "now": now,
+        "merchant_id": merchant_id}).first()
+
+
+@functools.cache
+def _wallet_statement(with_till):
+    """The statement of ``wallet_balances``, built once (building one costs more CPU than
+    running it)."""
+    programme_id = bindparam("programme_id")
+    columns = [Account.id, Account.balance,
+               _spendable_sum(Account.id, bindparam("now", type_=UTCDateTime))
+               .scalar_subquery().label("spendable")]
+    if with_till:
+        till = aliased(Account)
+        columns.append(select(till.id).where(till.programme_id == programme_id,
+                                             till.merchant_id == bindparam("merchant_id"))
+                       .scalar_subquery().label("till_id"))
+    return select(*columns).where(Account.programme_id == programme_id,
+                                  Account.user_id == bindparam("user_id"),
+                                  Account.kind == WALLET)
 
 
 def merchant_account_id(dbsession, programme_id, merchant_id):

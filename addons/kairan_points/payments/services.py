@@ -7,6 +7,7 @@ transfer) as a new lot with the programme's expiry rule. Every refusal is a
 ``PointsRefused`` raised before anything is written.
 """
 
+import functools
 import hashlib
 import hmac
 import re
@@ -14,7 +15,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
@@ -69,11 +71,12 @@ def check_payable(scan, programme, now):
                        "end": f"{programme.spend_until:%Y-%m-%d}"}))
 
 
-def check_balance(dbsession, programme, user_id, amount, now):
-    """The resident's wallet (a row: ``id``, ``balance``, ``spendable``) if it can spend
+def check_balance(dbsession, programme, user_id, amount, now, merchant_id=None):
+    """The resident's wallet (a row: ``id``, ``balance``, ``spendable``; with
+    ``merchant_id`` also ``till_id``, see ``ledger.wallet_balances``) if it can spend
     ``amount`` now; else InsufficientPoints (the ledger checks again under the lock:
     this is for a clear message). One statement."""
-    wallet = ledger.wallet_balances(dbsession, programme.id, user_id, now)
+    wallet = ledger.wallet_balances(dbsession, programme.id, user_id, now, merchant_id)
     if wallet is None:
         raise InsufficientPoints()
     spendable = wallet.spendable
@@ -88,9 +91,14 @@ def check_balance(dbsession, programme, user_id, amount, now):
 def find_replay(dbsession, user_id, idempotency_key):
     """The resident's payment made with this form's key before, or None."""
     key = f"pay:{user_id}:{idempotency_key}"
-    return dbsession.scalars(select(Payment).join(
-        ledger.Transfer, ledger.Transfer.id == Payment.transfer_id)
-        .where(ledger.Transfer.idempotency_key == key)).first()
+    return dbsession.scalars(_replay_statement(), {"key": key}).first()
+
+
+@functools.cache
+def _replay_statement():
+    """``find_replay``'s statement, built once (building costs more CPU than running it)."""
+    return select(Payment).join(ledger.Transfer, ledger.Transfer.id == Payment.transfer_id) \
+        .where(ledger.Transfer.idempotency_key == bindparam("key"))
 
 
 @dataclass
@@ -127,7 +135,9 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
         wallet = check_balance(dbsession, programme, user_id, amount, now)
     if one_time is not None:
         take_one_time(dbsession, one_time, scan, amount, now)
-    till_id = ledger.merchant_account_id(dbsession, programme.id, scan.merchant.id)
+    till_id = getattr(wallet, "till_id", None)
+    if till_id is None:
+        till_id = ledger.merchant_account_id(dbsession, programme.id, scan.merchant.id)
     record = ledger.transfer(
         dbsession, programme_id=programme.id, reason_code="payment",
         reason=scan.merchant.name[:200], actor_id=user_id,
@@ -137,11 +147,16 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
     if record.replayed:
         payment = dbsession.scalars(select(Payment).where(Payment.transfer_id == record.id)).one()
         return PaymentOutcome(payment, True)
-    payment = Payment(transfer_id=record.id, programme_id=programme.id,
-                      merchant_id=scan.merchant.id, branch_id=scan.branch.id, user_id=user_id,
-                      amount=amount, refunded=0, receipt_code=receipt_code(), created=now)
+    values = dict(transfer_id=record.id, programme_id=programme.id,
+                  merchant_id=scan.merchant.id, branch_id=scan.branch.id, user_id=user_id,
+                  amount=amount, refunded=0, receipt_code=receipt_code(), created=now)
+    # a Core INSERT ... RETURNING, then the object without another statement (the ORM's
+    # unit of work costs more CPU than the insert itself)
+    table = Payment.__table__
+    payment = Payment(id=dbsession.execute(insert(table).values(**values)
+                                           .returning(table.c.id)).scalar_one(), **values)
+    make_transient_to_detached(payment)
     dbsession.add(payment)
-    dbsession.flush()
     if one_time is not None:
         dbsession.execute(update(OneTimeCode).where(OneTimeCode.id == one_time.id)
                           .values(payment_id=payment.id)

@@ -155,7 +155,7 @@ def _checked(request, params, now):
         if amount != one_time.amount:
             raise services.PaymentRefused(_("The amount must be the one the shop set."))
     wallet = services.check_balance(request.dbsession, programme, request.user.id, amount,
-                                    now)
+                                    now, merchant_id=scan.merchant.id)
     return scan, programme, amount, one_time, wallet
 
 
