@@ -90,7 +90,7 @@ def run_kairan(ini, *args, check=True, quiet=False):
     return elapsed, done
 
 
-def write_ini(path, url, port=6543):
+def write_ini(path, url, port=6543, threads=None):
     """etc/production.ini with this benchmark's database, env, secret and port."""
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str
@@ -102,6 +102,8 @@ def write_ini(path, url, port=6543):
     app["kairan.base_url"] = "http://127.0.0.1"
     app["kairan.stepup.encryption_keys"] = STEPUP_KEY
     parser["server:main"]["listen"] = f"127.0.0.1:{port}"
+    if threads:
+        parser["server:main"]["threads"] = str(threads)
     with open(path, "w", encoding="utf-8") as f:
         parser.write(f)
     return path
@@ -150,12 +152,12 @@ def pgbench(url, clients, seconds):
 # -- the HTTP payments -------------------------------------------------------------------------
 
 class Servers:
-    def __init__(self, ini_dir, url, count):
+    def __init__(self, ini_dir, url, count, threads=None):
         self.procs = []
         self.ports = []
         for i in range(count):
             port = free_port()
-            ini = write_ini(ini_dir / f"points-http-{i}.ini", url, port)
+            ini = write_ini(ini_dir / f"points-http-{i}.ini", url, port, threads)
             logf = open(WORK / f"points-http-{i}.log", "ab")  # noqa: SIM115
             proc = subprocess.Popen([str(VENV_BIN / "kairan"), "-c", str(ini), "serve",
                                      "--port", str(port)], stdout=logf,
@@ -354,6 +356,9 @@ def run_http(info, servers, args, flow, shops):
         c.start()
     for c in warm:
         c.join()
+    load_before = os.getloadavg()[0]
+    cpu_before = (cpu_seconds([p.pid for p in servers.procs]), postgres_cpu_seconds(HTTP_DB),
+                  time.process_time())
     started = time.perf_counter()
     stop_at = started + args.seconds
     clients = [Client(info, servers.ports, stop_at, flow, i, shops)
@@ -363,6 +368,10 @@ def run_http(info, servers, args, flow, shops):
     for c in clients:
         c.join()
     elapsed = time.perf_counter() - started
+    cpu = [after - before for before, after in zip(
+        cpu_before, (cpu_seconds([p.pid for p in servers.procs]),
+                     postgres_cpu_seconds(HTTP_DB), time.process_time()), strict=True)]
+    load_after = os.getloadavg()[0]
     statuses = {}
     for c in warm + clients:
         for k, v in c.statuses.items():
@@ -389,7 +398,15 @@ def run_http(info, servers, args, flow, shops):
         "errors": sum(len(c.errors) for c in clients),
         "p50_ms": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
         "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 1) if latencies else None,
+        "threads": args.threads, "load_before": round(load_before, 2),
+        "load_after": round(load_after, 2),
     }
+    # CPU per answered request (process time): the servers, PostgreSQL's backends of the
+    # bench database, this client process
+    answered = max(1, sum(measured.values()))
+    result.update({f"cpu_ms_{name}": round(1000 * seconds / answered, 2)
+                   for name, seconds in zip(("servers", "postgres", "client"), cpu,
+                                            strict=True)})
     # every wallet: its grant minus what was accepted, never below 0
     engine = engine_for(info["url"])
     with engine.connect() as connection:
@@ -418,7 +435,40 @@ def run_http(info, servers, args, flow, shops):
         f"{result['refused']} ({measured}), errors {result['errors']}, p50 "
         f"{result['p50_ms']} ms, p99 {result['p99_ms']} ms; below 0: {negative}, "
         f"wrong balances: {len(wrong)}, rows = 303s: {result['payment_rows_equal_303']}")
+    log(f"    CPU per answer: servers {result['cpu_ms_servers']} ms, PostgreSQL "
+        f"{result['cpu_ms_postgres']} ms, client {result['cpu_ms_client']} ms; load "
+        f"{result['load_before']} -> {result['load_after']}")
     return result
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds of the processes ``pids`` (Linux /proc), 0 for gone ones."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(database):
+    """CPU seconds of the PostgreSQL backends connected to ``database`` (their titles
+    name it) that are alive now."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                title = f.read(300)
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+            pids.append(int(pid))
+    return cpu_seconds(pids)
 
 
 # -- the ledger alone --------------------------------------------------------------------------
@@ -690,6 +740,7 @@ def main(argv=None):
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--servers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per server")
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--scarce-points", type=int, default=1000)
     parser.add_argument("--flow", default="post,full", help="post, full or both")
@@ -721,7 +772,7 @@ def main(argv=None):
         if pg_url:
             entry["pgbench_c8"] = pgbench(pg_url, 8, args.seconds)
         if "http" in only:
-            servers = Servers(WORK, info["url"], args.servers)
+            servers = Servers(WORK, info["url"], args.servers, args.threads)
             try:
                 for flow in args.flow.split(","):
                     entry[f"http_{flow}"] = run_http(info, servers, args, flow, args.shops)
