@@ -45,6 +45,8 @@ def includeme(config):
     config.add_route("merchants.shop", "/shops/{branch_id:\\d+}", factory=site)
     config.add_route("merchants.apply", "/shops/apply", factory=site)
     config.add_route("merchants.application_status", "/shops/apply/{token}", factory=site)
+    config.add_route("merchants.application_withdraw", "/shops/apply/{token}/withdraw",
+                     factory=site)
     config.add_route("merchants.queue", "/manage/merchants/applications", factory=screening)
     config.add_route("merchants.review", "/manage/merchants/applications/{application_id:\\d+}",
                      factory=screening)
@@ -54,6 +56,9 @@ def includeme(config):
     config.add_route("merchants.mine", "/merchant", factory=site)
     config.add_route("merchants.home", "/merchant/{merchant_id:\\d+}", factory=merchant)
     config.add_route("merchants.branches", "/merchant/{merchant_id:\\d+}/branches",
+                     factory=merchant)
+    config.add_route("merchants.branch_close",
+                     "/merchant/{merchant_id:\\d+}/branches/{branch_id:\\d+}/close",
                      factory=merchant)
     config.add_route("merchants.staff", "/merchant/{merchant_id:\\d+}/staff", factory=merchant)
     config.add_route("merchants.posters", "/merchant/{merchant_id:\\d+}/posters",

@@ -36,7 +36,8 @@ def branch_info(branch) -> BranchInfo:
     return BranchInfo(
         id=branch.id, merchant_id=branch.merchant_id, name=branch.name,
         postal_code=branch.postal_code, address=branch.address, area=branch.area,
-        phone=branch.phone, qr_version=branch.qr_version)
+        phone=branch.phone, qr_version=branch.qr_version, name_en=branch.name_en or "",
+        closed=branch.closed_at is not None)
 
 
 class MerchantResource:
@@ -86,8 +87,9 @@ class MerchantDirectory:
         if branch is None or branch.qr_version != version:
             return None
         merchant = merchant_info(branch.merchant)
-        return ScanResult(branch=branch_info(branch), merchant=merchant,
-                          can_take_payments=merchant.can_take_payments)
+        info = branch_info(branch)
+        return ScanResult(branch=info, merchant=merchant,
+                          can_take_payments=merchant.can_take_payments and not info.closed)
 
     def payload_for(self, request, branch_id):
         branch = request.dbsession.get(MerchantBranch, branch_id) if _is_id(branch_id) else None

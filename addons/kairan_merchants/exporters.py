@@ -91,10 +91,11 @@ class BranchesExporter(TableExporter):
     model = MerchantBranch
     order = (MerchantBranch.id,)
     fields = (("id", _("ID")), ("merchant_id", _("Merchant ID")), ("name", _("Shop name")),
-              ("postal_code", _("Postal code")), ("address", _("Street address")),
-              ("area", _("Area")), ("phone", _("Phone number")),
+              ("name_en", _("Shop name in English")), ("postal_code", _("Postal code")),
+              ("address", _("Street address")), ("area", _("Area")), ("phone", _("Phone number")),
               ("hours", _("Opening hours")), ("qr_version", _("QR code version")),
-              ("qr_rotated_at", _("QR code renewed")), ("created", _("Registered")))
+              ("qr_rotated_at", _("QR code renewed")), ("created", _("Registered")),
+              ("closed_at", _("Closed")), ("closed_by_id", _("Closed by (user ID)")))
 
 
 class StaffExporter(TableExporter):

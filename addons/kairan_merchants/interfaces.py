@@ -40,13 +40,15 @@ class BranchInfo:
     area: str  # an area code (kairan.merchants.areas)
     phone: str
     qr_version: int  # raised by each rotation; older codes stop working
+    name_en: str = ""  # the English name; "" when none was given (show ``name``)
+    closed: bool = False  # closed for good: not in the directory, takes no payments
 
 
 @dataclass(frozen=True)
 class ScanResult:
     branch: BranchInfo
     merchant: MerchantInfo
-    can_take_payments: bool  # the merchant is active
+    can_take_payments: bool  # the merchant is active and the branch is not closed
 
 
 class IMerchantDirectory(Interface):
@@ -67,8 +69,9 @@ class IMerchantDirectory(Interface):
         None when the text is not a code of this site, its signature does not
         match (forged, or altered into another branch's code), the branch does
         not exist, or the code was rotated since (its version is not the
-        branch's current one). A suspended merchant's valid code returns a
-        result with ``can_take_payments`` False. Never raises on bad input.
+        branch's current one). A suspended merchant's valid code, or a closed
+        branch's (``branch.closed``), returns a result with ``can_take_payments``
+        False. Never raises on bad input.
         """
 
     def payload_for(request, branch_id):

@@ -61,7 +61,8 @@ class MerchantsInCategory(KpiProvider):
 
 
 class ShopsInArea(KpiProvider):
-    """Shops (branches) registered by the end of each month in one area."""
+    """Shops (branches) open at the end of each month in one area (registered by then and
+    not closed by then)."""
 
     unit = _("shops")
 
@@ -71,9 +72,13 @@ class ShopsInArea(KpiProvider):
         self.title = _("Shops in ${area}", mapping={"area": area.title})
 
     def monthly(self, request, start_month, end_month):
-        times = request.dbsession.scalars(
-            select(MerchantBranch.created).where(MerchantBranch.area == self.code))
-        return _cumulative(list(times), start_month, end_month)
+        rows = request.dbsession.execute(
+            select(MerchantBranch.created, MerchantBranch.closed_at)
+            .where(MerchantBranch.area == self.code)).all()
+        opened = _cumulative([r.created for r in rows], start_month, end_month)
+        closed = _cumulative([r.closed_at for r in rows if r.closed_at is not None],
+                             start_month, end_month)
+        return {month: opened[month] - closed.get(month, 0) for month in opened}
 
 
 class ApplicationsReceived(KpiProvider):

@@ -14,9 +14,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from kairan.db.meta import Base, UTCDateTime, utcnow
 
 # unconfirmed: e-mail not yet confirmed; submitted: in the operators' queue;
-# info_requested: waiting for the applicant's answer; approved / rejected: decided.
-APPLICATION_STATUSES = ("unconfirmed", "submitted", "info_requested", "approved", "rejected")
+# info_requested: waiting for the applicant's answer; approved / rejected: decided;
+# withdrawn: the applicant withdrew it before a decision (it leaves the queue).
+APPLICATION_STATUSES = ("unconfirmed", "submitted", "info_requested", "approved", "rejected",
+                        "withdrawn")
 OPEN_STATUSES = ("submitted", "info_requested")
+# what the applicant may still withdraw from the status link
+WITHDRAWABLE_STATUSES = ("unconfirmed", "submitted", "info_requested")
 MERCHANT_STATUSES = ("active", "suspended")
 
 
@@ -104,7 +108,10 @@ class Merchant(Base):
 
 
 class MerchantBranch(Base):
-    """One shop: the place a resident pays at, with its own QR code."""
+    """One shop: the place a resident pays at, with its own QR code.
+
+    A branch is never deleted (payments refer to it): a closed one (``closed_at``
+    set) leaves the directory and its code no longer takes payments."""
 
     __tablename__ = "merchant_branches"
 
@@ -112,6 +119,7 @@ class MerchantBranch(Base):
     merchant_id: Mapped[int] = mapped_column(
         ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     postal_code: Mapped[str] = mapped_column(String(8))  # NNN-NNNN
     address: Mapped[str] = mapped_column(String(300))
     area: Mapped[str] = mapped_column(String(30), index=True)
@@ -121,8 +129,17 @@ class MerchantBranch(Base):
     qr_version: Mapped[int] = mapped_column(Integer, default=1)
     qr_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     merchant: Mapped[Merchant] = relationship(back_populates="branches")
+
+    @property
+    def closed(self):
+        return self.closed_at is not None
+
+    def localized_name(self, locale):
+        return self.name_en if locale == "en" and self.name_en else self.name
 
 
 class MerchantStaff(Base):
@@ -136,7 +153,8 @@ class MerchantStaff(Base):
 
 
 class MerchantEvent(Base):
-    """approved, suspended, reinstated, qr_rotated, staff_added, staff_removed, hours_changed."""
+    """approved, suspended, reinstated, qr_rotated, staff_added, staff_removed, shop_changed,
+    branch_added, branch_closed, profile_changed."""
 
     __tablename__ = "merchant_events"
 

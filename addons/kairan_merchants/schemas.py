@@ -130,6 +130,9 @@ def branch_fields(schema, required):
     missing = colander.required if required else ""
     schema.add(text_node(_("Shop name"), missing=missing, name="name",
                          description=_("As on the shop sign, e.g. 回覧板マート 中央店.")))
+    schema.add(text_node(_("Shop name in English (optional)"), missing="", name="name_en",
+                         description=_("Shown to visitors who read the site in English, "
+                                       "e.g. Kairan Mart Chuo.")))
     schema.add(colander.SchemaNode(
         colander.String(), name="postal_code", title=_("Postal code"), missing=missing,
         preparer=postal_preparer, validator=postal_validator,
@@ -212,8 +215,9 @@ def branches_of(appstruct):
     for index in range(1, MAX_EXTRA_BRANCHES + 2):
         branch = appstruct.get(f"branch_{index}") or {}
         if branch.get("name"):
-            found.append({k: branch.get(k, "") for k in ("name", "postal_code", "address",
-                                                         "area", "phone", "hours")})
+            found.append({k: branch.get(k, "") for k in ("name", "name_en", "postal_code",
+                                                         "address", "area", "phone",
+                                                         "hours")})
     return found
 
 
@@ -265,5 +269,34 @@ class StaffSchema(CSRFSchema):
 
 
 class HoursSchema(CSRFSchema):
+    name_en = text_node(_("Shop name in English (optional)"), missing="")
     hours = textarea_node(_("Opening hours"), max_length=500)
     phone = phone_node(_("Shop phone number"))
+
+
+class NewBranchSchema(CSRFSchema):
+    """A shop added after approval: the same fields as on the application, all required
+    but the English name and the hours."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        branch_fields(self, required=True)
+
+
+class ProfileSchema(CSRFSchema):
+    """What an operator may change of a merchant (where its points can be spent)."""
+
+    name = text_node(_("Shop or brand name"))
+    name_en = text_node(_("Shop or brand name in English (optional)"), missing="")
+    category = category_node()
+    programmes = colander.SchemaNode(
+        colander.Set(), title=_("Point programmes"), widget=programmes_widget,
+        validator=programmes_validator)
+    reason = textarea_node(_("Reason for the change"), max_length=2000,
+                           missing=colander.required,
+                           description=_("Kept in the history and mailed to the shop's "
+                                         "staff."))
+
+
+class WithdrawSchema(CSRFSchema):
+    reason = textarea_node(_("Reason (optional)"), max_length=2000)

@@ -24,6 +24,7 @@ from kairan.mail.services import queue_mail
 from kairan_merchants import qr
 from kairan_merchants.models import (
     OPEN_STATUSES,
+    WITHDRAWABLE_STATUSES,
     ApplicationEvent,
     Merchant,
     MerchantApplication,
@@ -230,6 +231,29 @@ def answer_question(request, application, text):
           target=f"merchant_application:{application.id}")
 
 
+WITHDRAWN_SUBJECT = _("Your shop application is withdrawn (${site})")
+WITHDRAWN_BODY = _("Hello ${name},\n\nas you asked, the application of ${shop} to accept the "
+                  "city's points is withdrawn: we will not screen it. You may apply again "
+                  "at any time.\n\nIf you did not withdraw it, please contact the city office.")
+
+
+def withdraw_application(request, application, reason=""):
+    """The applicant withdraws an application not yet decided: it leaves the operators'
+    queue (kept, with a ``withdrawn`` event, in its history) and no longer counts in the
+    duplicate check. Mailed to the applicant as a receipt; audited."""
+    if application.status not in WITHDRAWABLE_STATUSES:
+        raise MerchantError(_("This application has already been decided or withdrawn: it "
+                              "cannot be withdrawn."))
+    now = utcnow()
+    previous = application.status
+    application.status = "withdrawn"
+    application.events.append(ApplicationEvent(at=now, kind="withdrawn", text=reason or ""))
+    _mail(request, application.contact_email, application.locale, WITHDRAWN_SUBJECT,
+          WITHDRAWN_BODY, name=application.contact_name, shop=application.trade_name)
+    audit(request, "merchants.application_withdraw",
+          target=f"merchant_application:{application.id}", detail={"from": previous})
+
+
 # -- screening ----------------------------------------------------------------
 
 QUESTION_SUBJECT = _("A question about your shop application (${site})")
@@ -304,7 +328,8 @@ def approve_application(request, application, note=""):
         created=now)
     for branch in application.branches:
         merchant.branches.append(MerchantBranch(
-            name=branch["name"], postal_code=branch["postal_code"], address=branch["address"],
+            name=branch["name"], name_en=branch.get("name_en") or "",
+            postal_code=branch["postal_code"], address=branch["address"],
             area=branch["area"], phone=branch["phone"], hours=branch.get("hours") or "",
             qr_version=1, created=now))
     merchant.events.append(MerchantEvent(at=now, kind="approved", actor_id=request.user.id,
@@ -437,6 +462,90 @@ def rotate_qr(request, branch):
         text=f"branch:{branch.id}"))
     audit(request, "merchants.qr_rotate", target=f"merchant_branch:{branch.id}",
           detail={"version": branch.qr_version})
+
+
+BRANCH_FIELDS = ("name", "name_en", "postal_code", "address", "area", "phone", "hours")
+
+
+def add_branch(request, merchant, data):
+    """A new shop of an approved merchant (its staff's act), with its own QR code."""
+    if merchant.status != "active":
+        raise MerchantError(_("A suspended shop cannot add branches. Please contact the city "
+                              "office."))
+    name = data["name"]
+    if any(b.name == name and not b.closed for b in merchant.branches):
+        raise MerchantError(_("There is already an open shop with this name."), "name")
+    now = utcnow()
+    branch = MerchantBranch(
+        name=name, name_en=data.get("name_en") or "", postal_code=data["postal_code"],
+        address=data["address"], area=data["area"], phone=data["phone"],
+        hours=data.get("hours") or "", qr_version=1, created=now)
+    merchant.branches.append(branch)
+    request.dbsession.flush()
+    merchant.events.append(MerchantEvent(at=now, kind="branch_added", actor_id=request.user.id,
+                                         text=f"branch:{branch.id} {name}"))
+    audit(request, "merchants.branch_add", target=f"merchant_branch:{branch.id}",
+          detail={"merchant_id": merchant.id})
+    return branch
+
+
+def close_branch(request, branch):
+    """Close a shop for good: it leaves the directory and its code stops taking payments.
+    The row stays (payments refer to it). A merchant keeps at least one open shop."""
+    merchant = branch.merchant
+    if branch.closed:
+        raise MerchantError(_("This shop is already closed."))
+    if not any(b.id != branch.id and not b.closed for b in merchant.branches):
+        raise MerchantError(_("This is the merchant's only open shop: it cannot be closed. "
+                              "To stop taking the city's points altogether, please contact "
+                              "the city office."))
+    now = utcnow()
+    branch.closed_at = now
+    branch.closed_by_id = request.user.id
+    merchant.events.append(MerchantEvent(at=now, kind="branch_closed", actor_id=request.user.id,
+                                         text=f"branch:{branch.id} {branch.name}"))
+    audit(request, "merchants.branch_close", target=f"merchant_branch:{branch.id}",
+          detail={"merchant_id": merchant.id})
+
+
+PROFILE_SUBJECT = _("Your shop's registration was changed (${site})")
+PROFILE_BODY = _("Hello,\n\nthe city office changed the registration of ${shop}:\n\n"
+                "${changes}\n\nReason: ${reason}\n\nIf you have a question, please contact "
+                "the city office.")
+PROFILE_FIELDS = ("name", "name_en", "category", "programmes")
+
+
+def change_profile(request, merchant, data, reason):
+    """An operator changes the merchant's name, English name, category or programmes (the
+    category and programmes decide where points can be spent). Recorded with the reason,
+    audited, mailed to the staff. Returns the changed fields; refuses a change of nothing."""
+    new = {"name": data["name"], "name_en": data.get("name_en") or "",
+           "category": data["category"], "programmes": sorted(data["programmes"])}
+    old = {"name": merchant.name, "name_en": merchant.name_en or "",
+           "category": merchant.category, "programmes": sorted(merchant.programmes or ())}
+    changed = {k: (old[k], new[k]) for k in PROFILE_FIELDS if old[k] != new[k]}
+    if not changed:
+        raise MerchantError(_("Nothing was changed: the values are the same as before."))
+    shop = merchant.name
+    for key, (_before, after) in changed.items():
+        setattr(merchant, key, list(after) if key == "programmes" else after)
+    lines = [f"{key}: {_show(before)} → {_show(after)}" for key, (before, after)
+             in changed.items()]
+    now = utcnow()
+    merchant.events.append(MerchantEvent(at=now, kind="profile_changed",
+                                         actor_id=request.user.id,
+                                         text="\n".join(lines) + "\n" + reason))
+    for email, locale in _staff_emails(request.dbsession, merchant):
+        _mail(request, email, locale, PROFILE_SUBJECT, PROFILE_BODY, shop=shop,
+              changes="\n".join(lines), reason=reason)
+    audit(request, "merchants.profile_change", target=f"merchant:{merchant.id}",
+          detail={"changed": {k: {"from": v[0], "to": v[1]} for k, v in changed.items()},
+                  "reason": reason})
+    return changed
+
+
+def _show(value):
+    return ", ".join(value) if isinstance(value, list) else (value or "-")
 
 
 def branch_payload(settings, branch) -> str:

@@ -11,13 +11,21 @@ from pyramid.view import view_config
 
 from kairan.i18n.translation import _
 from kairan.security.ratelimit import get_rate_limiter
-from kairan_merchants.schemas import AnswerSchema, ApplicationSchema, ConfirmSchema, branches_of
+from kairan_merchants.models import WITHDRAWABLE_STATUSES
+from kairan_merchants.schemas import (
+    AnswerSchema,
+    ApplicationSchema,
+    ConfirmSchema,
+    WithdrawSchema,
+    branches_of,
+)
 from kairan_merchants.services import (
     MerchantError,
     answer_question,
     application_by_token,
     confirm_application,
     create_application,
+    withdraw_application,
 )
 from kairan_merchants.views.common import PAGE, make_form, no_store, page, tokyo, validate
 from kairan_merchants.views.labels import application_summary, status_label
@@ -129,4 +137,55 @@ def application_status(request):
         "answer_form": (rendered_answer or answer_form.render())
         if application.status == "info_requested" else None,
         "alert": translate(alert) if alert is not None else None,
+        "withdraw_url": request.route_path("merchants.application_withdraw",
+                                           token=request.matchdict["token"])
+        if application.status in WITHDRAWABLE_STATUSES else None,
+    }
+
+
+@view_config(route_name="merchants.application_withdraw",
+             renderer="kairan_merchants:templates/withdraw.pt",
+             permission=NO_PERMISSION_REQUIRED)
+def application_withdraw(request):
+    """Withdraw an application not yet decided: a confirmation page (GET changes nothing),
+    then a POST with the CSRF token."""
+    from pyramid.httpexceptions import HTTPSeeOther
+
+    no_store(request)
+    token = request.matchdict["token"]
+    application = application_by_token(request.dbsession, token)
+    if application is None:
+        request.override_renderer = PAGE
+        return _invalid_link(request)
+    translate = request.localizer.translate
+    status_url = request.route_path("merchants.application_status", token=token)
+    form = make_form(request, WithdrawSchema(), _("Withdraw the application"),
+                     formid="withdraw")
+    rendered, alert = None, None
+    if application.status not in WITHDRAWABLE_STATUSES:
+        alert = _("This application has already been decided or withdrawn: it cannot be "
+                  "withdrawn.")
+        if request.method == "POST":
+            request.response.status_int = 400
+    elif request.method == "POST":
+        data, rendered = validate(request, form)
+        if data is None:
+            request.response.status_int = 400
+        else:
+            try:
+                withdraw_application(request, application, data["reason"])
+            except MerchantError as e:
+                request.response.status_int = 400
+                alert = e.message
+            else:
+                request.session.flash(translate(_(
+                    "Your application is withdrawn. We have mailed you a confirmation.")))
+                return HTTPSeeOther(status_url)
+    return {
+        "page_title": translate(_("Withdraw your shop application")),
+        "trade_name": application.trade_name,
+        "alert": translate(alert) if alert else None,
+        "form": (rendered or form.render())
+        if application.status in WITHDRAWABLE_STATUSES else None,
+        "status_url": status_url,
     }

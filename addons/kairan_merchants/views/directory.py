@@ -64,13 +64,14 @@ def directory(request):
     else:
         query = (select(MerchantBranch, Merchant)
                  .join(Merchant, MerchantBranch.merchant_id == Merchant.id)
-                 .where(Merchant.status == "active"))
+                 .where(Merchant.status == "active", MerchantBranch.closed_at.is_(None)))
         if q:
             pattern = _like(q)
             query = query.where(or_(
                 func.lower(Merchant.name).like(pattern, escape="\\"),
                 func.lower(Merchant.name_en).like(pattern, escape="\\"),
-                func.lower(MerchantBranch.name).like(pattern, escape="\\")))
+                func.lower(MerchantBranch.name).like(pattern, escape="\\"),
+                func.lower(MerchantBranch.name_en).like(pattern, escape="\\")))
         if category:
             query = query.where(Merchant.category == category)
         if area:
@@ -85,7 +86,7 @@ def directory(request):
         for branch, merchant in rows[start:start + PAGE_SIZE]:
             shops.append({
                 "url": request.route_path("merchants.shop", branch_id=branch.id),
-                "name": branch.name,
+                "name": branch.localized_name(request.locale_name),
                 "merchant": merchant.localized_name(request.locale_name),
                 "category": category_label(request, merchant.category),
                 "area": area_label(request, branch.area),
@@ -121,16 +122,18 @@ def directory(request):
              permission=NO_PERMISSION_REQUIRED, request_method="GET")
 def shop(request):
     branch = request.dbsession.get(MerchantBranch, matched_id(request, "branch_id"))
-    if branch is None or branch.merchant.status != "active":
+    if branch is None or branch.closed or branch.merchant.status != "active":
         raise HTTPNotFound()
     merchant = branch.merchant
-    others = [{"name": b.name, "url": request.route_path("merchants.shop", branch_id=b.id)}
-              for b in merchant.branches if b.id != branch.id]
+    locale = request.locale_name
+    others = [{"name": b.localized_name(locale),
+               "url": request.route_path("merchants.shop", branch_id=b.id)}
+              for b in merchant.branches if b.id != branch.id and not b.closed]
     return {
-        "page_title": branch.name,
+        "page_title": branch.localized_name(locale),
         "merchant": merchant.localized_name(request.locale_name),
         "category": category_label(request, merchant.category),
-        "branch": {"name": branch.name, "postal_code": branch.postal_code,
+        "branch": {"name": branch.localized_name(locale), "postal_code": branch.postal_code,
                    "address": branch.address, "area_label": area_label(request, branch.area),
                    "phone": branch.phone, "hours": branch.hours,
                    "tel": "tel:" + "".join(ch for ch in branch.phone if ch.isdigit())},

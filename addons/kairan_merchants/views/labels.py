@@ -9,6 +9,7 @@ STATUS_LABELS = {
     "info_requested": _("Waiting for more information from the applicant"),
     "approved": _("Approved"),
     "rejected": _("Not accepted"),
+    "withdrawn": _("Withdrawn"),
     "active": _("Active"),
     "suspended": _("Suspended"),
 }
@@ -25,6 +26,10 @@ EVENT_LABELS = {
     "staff_added": _("Staff added"),
     "staff_removed": _("Staff removed"),
     "shop_changed": _("Shop details changed"),
+    "withdrawn": _("Withdrawn by the applicant"),
+    "branch_added": _("Shop added"),
+    "branch_closed": _("Shop closed"),
+    "profile_changed": _("Registration changed"),
 }
 
 
@@ -72,3 +77,4 @@ def application_summary(request, application):
     branches = [dict(b, area_label=area_label(request, b.get("area")))
                 for b in application.branches]
     return {"rows": rows, "branches": branches}
+

@@ -17,16 +17,26 @@ from kairan_merchants import qr
 from kairan_merchants.interfaces import MERCHANT_PERMISSION
 from kairan_merchants.models import MerchantEvent, MerchantStaff
 from kairan_merchants.pages import merchant_pages
-from kairan_merchants.schemas import HoursSchema, StaffSchema
+from kairan_merchants.schemas import ConfirmSchema, HoursSchema, NewBranchSchema, StaffSchema
 from kairan_merchants.services import (
     MerchantError,
+    add_branch,
     add_staff,
     branch_payload,
+    close_branch,
     remove_staff,
     rotate_qr,
     staff_merchant_ids,
 )
-from kairan_merchants.views.common import PAGE, make_form, matched_id, no_store, page, validate
+from kairan_merchants.views.common import (
+    PAGE,
+    make_form,
+    matched_id,
+    no_store,
+    page,
+    tokyo,
+    validate,
+)
 from kairan_merchants.views.labels import area_label, category_label, programme_label
 
 
@@ -40,9 +50,11 @@ def _merchant(request):
 
 
 def _branch(request, merchant):
+    """The route's branch of this merchant, open; 404 otherwise (another merchant's branch
+    or a closed one: a closed shop's code is not shown again)."""
     branch_id = matched_id(request, "branch_id")
     branch = next((b for b in merchant.branches if b.id == branch_id), None)
-    if branch is None:
+    if branch is None or branch.closed:
         raise HTTPNotFound()
     return branch
 
@@ -97,17 +109,35 @@ def home(request):
 @view_config(route_name="merchants.branches", renderer="kairan_merchants:templates/branches.pt",
              permission=MERCHANT_PERMISSION)
 def branches(request):
+    """The merchant's shops: each open one's English name, hours and phone; a form to add a
+    shop; links to close one (a confirmation page). Closed shops are listed apart."""
     merchant = _merchant(request)
     translate = request.localizer.translate
+    open_branches = [b for b in merchant.branches if not b.closed]
     forms, alert = {}, None
-    for branch in merchant.branches:
+    for branch in open_branches:
         forms[branch.id] = make_form(request, HoursSchema(), _("Save"),
                                      formid=f"branch-{branch.id}")
-    rendered = {}
+    add_form = make_form(request, NewBranchSchema(), _("Add the shop"), formid="add-branch")
+    rendered, rendered_add = {}, None
     if request.method == "POST":
         formid = request.POST.get("__formid__", "")
-        branch = next((b for b in merchant.branches if f"branch-{b.id}" == formid), None)
-        if branch is None:
+        branch = next((b for b in open_branches if f"branch-{b.id}" == formid), None)
+        if formid == "add-branch":
+            data, rendered_add = validate(request, add_form)
+            if data is not None:
+                try:
+                    added = add_branch(request, merchant, data)
+                except MerchantError as e:
+                    alert = translate(e.message)
+                    rendered_add = add_form.render(data)
+                else:
+                    request.session.flash(translate(_(
+                        "${name} was added. Print its QR code poster on the posters page.",
+                        mapping={"name": added.name})))
+                    return HTTPSeeOther(request.path)
+            request.response.status_int = 400
+        elif branch is None:
             request.response.status_int = 400
             alert = translate(_("This form cannot be used now. Please reload the page."))
         else:
@@ -115,6 +145,7 @@ def branches(request):
             if data is None:
                 request.response.status_int = 400
             else:
+                branch.name_en = data["name_en"]
                 branch.hours = data["hours"]
                 branch.phone = data["phone"]
                 merchant.events.append(MerchantEvent(kind="shop_changed",
@@ -128,11 +159,57 @@ def branches(request):
     values = _base(request, merchant, _("Shops and opening hours"))
     values["alert"] = alert
     values["branches"] = [{
-        "name": b.name, "postal_code": b.postal_code, "address": b.address,
-        "area_label": area_label(request, b.area), "phone": b.phone, "hours": b.hours,
-        "form": rendered.get(b.id) or forms[b.id].render({"hours": b.hours, "phone": b.phone}),
+        "name": b.name, "name_en": b.name_en, "postal_code": b.postal_code,
+        "address": b.address, "area_label": area_label(request, b.area), "phone": b.phone,
+        "hours": b.hours,
+        "form": rendered.get(b.id) or forms[b.id].render(
+            {"name_en": b.name_en, "hours": b.hours, "phone": b.phone}),
         "public_url": request.route_path("merchants.shop", branch_id=b.id),
-    } for b in merchant.branches]
+        "close_url": request.route_path("merchants.branch_close", merchant_id=merchant.id,
+                                        branch_id=b.id) if len(open_branches) > 1 else None,
+    } for b in open_branches]
+    values["closed_branches"] = [{"name": b.name, "address": b.address,
+                                  "closed": tokyo(b.closed_at)}
+                                 for b in merchant.branches if b.closed]
+    values["add_form"] = rendered_add or add_form.render()
+    values["can_add"] = merchant.status == "active"
+    return values
+
+
+@view_config(route_name="merchants.branch_close",
+             renderer="kairan_merchants:templates/branch_close.pt",
+             permission=MERCHANT_PERMISSION)
+def branch_close(request):
+    """Confirm, then close a shop: it leaves the directory and its code stops working."""
+    merchant = _merchant(request)
+    branch = _branch(request, merchant)
+    translate = request.localizer.translate
+    form = make_form(request, ConfirmSchema(), _("Close this shop"), formid="close")
+    alert = None
+    if request.method == "POST":
+        data, _rendered = validate(request, form)
+        if data is None:
+            alert = translate(_("This form cannot be used now. Please reload the page."))
+        else:
+            try:
+                close_branch(request, branch)
+            except MerchantError as e:
+                alert = translate(e.message)
+            else:
+                request.session.flash(translate(_(
+                    "${name} is closed: it is no longer in the directory and its QR code "
+                    "no longer takes payments.", mapping={"name": branch.name})))
+                return HTTPSeeOther(request.route_path("merchants.branches",
+                                                       merchant_id=merchant.id))
+        request.response.status_int = 400
+    values = _base(request, merchant, _("Close a shop"))
+    values.update({
+        "alert": alert,
+        "branch": {"name": branch.name, "address": branch.address,
+                   "postal_code": branch.postal_code},
+        "form": form.render(),
+        "cancel_url": request.route_path("merchants.branches", merchant_id=merchant.id),
+    })
     return values
 
 
@@ -191,7 +268,8 @@ def posters(request):
             branch_id = int(request.POST.get("branch_id") or "")
         except ValueError:
             branch_id = 0
-        branch = next((b for b in merchant.branches if b.id == branch_id), None)
+        branch = next((b for b in merchant.branches if b.id == branch_id and not b.closed),
+                      None)
         if branch is None:
             request.response.status_int = 400
             values = _base(request, merchant, _("QR code posters"))
@@ -215,7 +293,7 @@ def _poster_rows(request, merchant):
                                        branch_id=b.id),
              "svg_url": request.route_path("merchants.qr_svg", merchant_id=merchant.id,
                                            branch_id=b.id)}
-            for b in merchant.branches]
+            for b in merchant.branches if not b.closed]
 
 
 @view_config(route_name="merchants.poster", renderer="kairan_merchants:templates/poster.pt",

@@ -8,11 +8,12 @@ from kairan.accounts.models import User
 from kairan.i18n.translation import _
 from kairan_merchants.interfaces import SCREEN_PERMISSION
 from kairan_merchants.models import APPLICATION_STATUSES, Merchant, MerchantApplication
-from kairan_merchants.schemas import DecisionSchema, StatusSchema
+from kairan_merchants.schemas import DecisionSchema, ProfileSchema, StatusSchema
 from kairan_merchants.services import (
     MerchantError,
     approve_application,
     ask_for_information,
+    change_profile,
     programme_coverage,
     reject_application,
     rotate_qr,
@@ -24,11 +25,12 @@ from kairan_merchants.views.labels import (
     area_label,
     category_label,
     event_label,
+    programme_label,
     status_label,
 )
 
 QUEUE_ORDER = {"submitted": 0, "info_requested": 1, "unconfirmed": 2, "approved": 3,
-               "rejected": 4}
+               "rejected": 4, "withdrawn": 5}
 
 
 def _names(dbsession, ids):
@@ -69,7 +71,8 @@ def queue(request):
         "status": status,
         "filters": [(code, translate(label)) for code, label in (
             ("open", _("To screen")), ("unconfirmed", _("E-mail not confirmed")),
-            ("approved", _("Approved")), ("rejected", _("Not accepted")), ("all", _("All")))],
+            ("approved", _("Approved")), ("rejected", _("Not accepted")),
+            ("withdrawn", _("Withdrawn")), ("all", _("All")))],
         "applications": [{
             "url": request.route_path("merchants.review", application_id=a.id),
             "id": a.id, "trade_name": a.trade_name, "legal_name": a.legal_name,
@@ -182,7 +185,9 @@ def manage(request):
     form = make_form(request, StatusSchema(),
                      _("Suspend the shop") if suspend else _("Reinstate the shop"),
                      formid="status")
-    rendered, alert = None, None
+    profile_form = make_form(request, ProfileSchema(), _("Change the registration"),
+                             formid="profile")
+    rendered, rendered_profile, alert = None, None, None
     if request.method == "POST":
         formid = request.POST.get("__formid__")
         if formid == "status":
@@ -197,6 +202,19 @@ def manage(request):
                     request.session.flash(translate(
                         _("The shop is suspended: it cannot take points.") if suspend
                         else _("The shop is reinstated.")))
+                    return HTTPSeeOther(request.path)
+        elif formid == "profile":
+            data, rendered_profile = validate(request, profile_form)
+            if data is not None:
+                try:
+                    change_profile(request, merchant, data, data["reason"])
+                except MerchantError as e:
+                    alert = e.message
+                    rendered_profile = profile_form.render(data)
+                else:
+                    request.session.flash(translate(_(
+                        "The registration is changed and the shop's staff have been "
+                        "mailed.")))
                     return HTTPSeeOther(request.path)
         elif formid == "rotate":
             branch = _branch_of(merchant, request.POST.get("branch_id"))
@@ -215,16 +233,21 @@ def manage(request):
     return {
         "page_title": merchant.name,
         "merchant": merchant,
+        "programmes": [programme_label(request, p) for p in merchant.programmes or ()],
         "category": category_label(request, merchant.category),
         "status": status_label(request, merchant.status),
         "suspended": merchant.status == "suspended",
         "status_changed": tokyo(merchant.status_changed_at), "status_changed_by": changed_by,
-        "branches": [{"id": b.id, "name": b.name, "address": b.address,
+        "branches": [{"id": b.id, "name": b.name, "name_en": b.name_en, "address": b.address,
                       "area_label": area_label(request, b.area), "phone": b.phone,
                       "postal_code": b.postal_code, "hours": b.hours,
-                      "qr_version": b.qr_version} for b in merchant.branches],
+                      "qr_version": b.qr_version, "closed": tokyo(b.closed_at)}
+                     for b in merchant.branches],
         "events": _events(request, merchant.events),
         "form": rendered or form.render(),
+        "profile_form": rendered_profile or profile_form.render({
+            "name": merchant.name, "name_en": merchant.name_en or "",
+            "category": merchant.category, "programmes": set(merchant.programmes or ())}),
         "alert": translate(alert) if alert else None,
         "application_url": request.route_path("merchants.review",
                                               application_id=merchant.application_id)
@@ -238,4 +261,4 @@ def _branch_of(merchant, raw_id):
         branch_id = int(raw_id or "")
     except ValueError:
         return None
-    return next((b for b in merchant.branches if b.id == branch_id), None)
+    return next((b for b in merchant.branches if b.id == branch_id and not b.closed), None)

@@ -26,7 +26,8 @@ def _theirs_urls(theirs):
     branch_id = theirs.branches[0].id
     urls = [f"/merchant/{theirs.id}{suffix}" for suffix in OWN_PAGES]
     urls += [f"/merchant/{theirs.id}/posters/{branch_id}",
-             f"/merchant/{theirs.id}/posters/{branch_id}/qr.svg"]
+             f"/merchant/{theirs.id}/posters/{branch_id}/qr.svg",
+             f"/merchant/{theirs.id}/branches/{branch_id}/close"]
     return urls
 
 
@@ -51,7 +52,8 @@ def test_staff_cannot_mix_another_merchants_branch_into_their_own_urls(testapp, 
     sign_in_directly(testapp, dbsession, alice)
     their_branch = theirs.branches[0].id
     for url in (f"/merchant/{mine.id}/posters/{their_branch}",
-                f"/merchant/{mine.id}/posters/{their_branch}/qr.svg"):
+                f"/merchant/{mine.id}/posters/{their_branch}/qr.svg",
+                f"/merchant/{mine.id}/branches/{their_branch}/close"):
         response = testapp.get(url, status=404)
         assert "ボブ薬局" not in response.text
 
@@ -67,7 +69,13 @@ def test_staff_cannot_change_another_merchant(testapp, dbsession, two_merchants)
                                              "hours": "乗っ取り", "phone": "022-000-0000"}),
         (f"/merchant/{theirs.id}/staff", {"__formid__": "add", "email": "mallory@example.jp",
                                           "display_name": "x"}),
+        (f"/merchant/{theirs.id}/branches", {
+            "__formid__": "add-branch", "name": "乗っ取り店", "name_en": "",
+            "postal_code": "980-0001", "address": "回覧板市1", "area": "chuo",
+            "phone": "022-000-0000", "hours": ""}),
+        (f"/merchant/{theirs.id}/branches/{their_branch.id}/close", {"__formid__": "close"}),
         # their branch id through my own merchant's pages
+        (f"/merchant/{mine.id}/branches/{their_branch.id}/close", {"__formid__": "close"}),
         (f"/merchant/{mine.id}/posters", {"branch_id": their_branch.id}),
         (f"/merchant/{mine.id}/branches", {"__formid__": f"branch-{their_branch.id}",
                                            "hours": "乗っ取り", "phone": "022-000-0000"}),
@@ -80,6 +88,9 @@ def test_staff_cannot_change_another_merchant(testapp, dbsession, two_merchants)
     dbsession.expire_all()
     branch = dbsession.get(MerchantBranch, their_branch.id)
     assert branch.qr_version == 1 and branch.hours == "9:00〜21:00"
+    assert branch.closed_at is None
+    assert [b.id for b in dbsession.scalars(select(MerchantBranch).where(
+        MerchantBranch.merchant_id == theirs.id))] == [their_branch.id]
     assert len(dbsession.scalars(select(MerchantStaff).where(
         MerchantStaff.merchant_id == theirs.id)).all()) == 1
 
@@ -118,8 +129,15 @@ def test_only_operators_and_managers_screen(testapp, dbsession, make_user, two_m
             "csrf_token": testapp.csrf_token(), "__formid__": "status",
             "reason": "勝手に停止"}, status=403)
         assert "アリス商店" not in response.text
+        # nor change the category or programmes (where points can be spent)
+        response = testapp.post(f"/manage/merchants/{mine.id}", [
+            ("csrf_token", testapp.csrf_token()), ("__formid__", "profile"),
+            ("name", "アリス商店"), ("name_en", ""), ("category", "drugstore"),
+            ("__start__", "programmes:sequence"), ("checkbox", "regional2025"),
+            ("__end__", "programmes:sequence"), ("reason", "自分で変更")], status=403)
+        assert "アリス商店" not in response.text
     dbsession.expire_all()
-    assert mine.status == "active"
+    assert mine.status == "active" and mine.category == "supermarket"
     for roles in (("Member", "Operator"), ("Manager",)):
         user = make_user(roles=roles)
         sign_in_directly(testapp, dbsession, user)

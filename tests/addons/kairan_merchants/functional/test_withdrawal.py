@@ -1,0 +1,120 @@
+"""An applicant withdraws an open application from the secret status link."""
+
+import pytest
+from kairan_merchants.models import ApplicationEvent, MerchantApplication
+from sqlalchemy import select
+
+from kairan.audit.models import AuditEntry
+from kairan.testing import sign_in_directly
+from tests.addons.kairan_merchants.conftest import decide, link_in, post_application
+
+
+def _apply(testapp, outbox, confirm=True, **overrides):
+    post_application(testapp, **overrides)
+    link = link_in(outbox()[-1], "/shops/apply/")
+    if confirm:
+        testapp.get(link).forms["confirm"].submit(status=303)
+    return link
+
+
+def _application(dbsession, **where):
+    dbsession.expire_all()
+    return dbsession.scalars(select(MerchantApplication).filter_by(**where)
+                             .order_by(MerchantApplication.id)).first()
+
+
+@pytest.mark.parametrize("confirm", [True, False])
+def test_an_applicant_withdraws(testapp, dbsession, outbox, operator, confirm):
+    link = _apply(testapp, outbox, confirm=confirm)
+    status = testapp.get(link)
+    withdraw_url = link + "/withdraw"
+    assert withdraw_url in status.text
+    # the confirmation page changes nothing (mail scanners open links)
+    confirm_page = testapp.get(withdraw_url)
+    assert "<strong>テストマート</strong>の申込みを取り下げますか" in confirm_page.text
+    assert confirm_page.headers["Cache-Control"] == "no-store"
+    assert _application(dbsession).status == ("submitted" if confirm else "unconfirmed")
+    # without the CSRF token: nothing changes
+    testapp.post(withdraw_url, {"__formid__": "withdraw", "reason": "x"}, status="*",
+                 expect_errors=True)
+    assert _application(dbsession).status != "withdrawn"
+
+    form = testapp.get(withdraw_url).forms["withdraw"]
+    form["reason"] = "別の制度を利用するため"
+    form.submit(status=303)
+    application = _application(dbsession)
+    assert application.status == "withdrawn"
+    event = application.events[-1]
+    assert (event.kind, event.actor_id, event.text) == ("withdrawn", None,
+                                                        "別の制度を利用するため")
+    assert dbsession.scalars(select(AuditEntry).where(
+        AuditEntry.action == "merchants.application_withdraw",
+        AuditEntry.target == f"merchant_application:{application.id}")).one()
+    assert "取り下げ" in outbox("owner@example.jp")[-1].body
+    after = testapp.get(link)
+    assert "取下げ" in after.text and withdraw_url not in after.text
+    assert "confirm" not in after.forms
+    # twice: refused with a message
+    response = testapp.post(withdraw_url, {"csrf_token": testapp.csrf_token(),
+                                           "__formid__": "withdraw", "reason": ""}, status=400)
+    assert "取り下げられません" in response.text
+
+    # out of the operators' queue; listed under "withdrawn", with its history
+    sign_in_directly(testapp, dbsession, operator)
+    assert "テストマート" not in testapp.get("/manage/merchants/applications").text
+    assert "テストマート" in testapp.get("/manage/merchants/applications",
+                                         {"status": "withdrawn"}).text
+    review = testapp.get(f"/manage/merchants/applications/{application.id}")
+    assert "申込者が取り下げ" in review.text and "別の制度を利用するため" in review.text
+    assert "form" not in review.forms
+    assert decide(testapp, application.id, "approve").status_int == 400
+    assert _application(dbsession).status == "withdrawn"
+
+
+def test_a_withdrawn_application_frees_the_duplicate_check(testapp, dbsession, outbox):
+    link = _apply(testapp, outbox)
+    # while it is open, the same e-mail address and phone are refused
+    refused = post_application(testapp, status=400, legal_name="株式会社別名")
+    assert "すでに審査中" in refused.text or 'role="alert"' in refused.text
+    testapp.get(link + "/withdraw").forms["withdraw"].submit(status=303)
+    post_application(testapp)
+    second_link = link_in(outbox("owner@example.jp")[-1], "/shops/apply/")
+    assert second_link != link
+    testapp.get(second_link).forms["confirm"].submit(status=303)
+    dbsession.expire_all()
+    statuses = dbsession.scalars(select(MerchantApplication.status)
+                                 .order_by(MerchantApplication.id)).all()
+    assert statuses == ["withdrawn", "submitted"]
+
+
+def test_decided_applications_cannot_be_withdrawn(testapp, dbsession, outbox, operator):
+    link = _apply(testapp, outbox)
+    application = _application(dbsession)
+    sign_in_directly(testapp, dbsession, operator)
+    decide(testapp, application.id, "reject", "対象外の業種です")
+    status = testapp.get(link)
+    assert link + "/withdraw" not in status.text
+    page = testapp.get(link + "/withdraw")
+    assert "取り下げられません" in page.text and "withdraw" not in page.forms
+    response = testapp.post(link + "/withdraw", {"csrf_token": testapp.csrf_token(),
+                                                 "__formid__": "withdraw"}, status=400)
+    assert "取り下げられません" in response.text
+    assert _application(dbsession).status == "rejected"
+    assert not dbsession.scalars(select(ApplicationEvent).where(
+        ApplicationEvent.kind == "withdrawn")).first()
+
+
+def test_a_wrong_link_cannot_withdraw(testapp, dbsession, outbox):
+    _apply(testapp, outbox)
+    testapp.get("/shops/apply/not-a-real-token/withdraw", status=404)
+    testapp.post("/shops/apply/not-a-real-token/withdraw",
+                 {"csrf_token": testapp.csrf_token(), "__formid__": "withdraw"}, status=404)
+    assert _application(dbsession).status == "submitted"
+
+
+def test_the_withdrawal_pages_in_english(testapp, dbsession, outbox):
+    link = _apply(testapp, outbox)
+    testapp.set_cookie("kairan_locale", "en")
+    assert "Withdraw the application" in testapp.get(link).text
+    page = testapp.get(link + "/withdraw")
+    assert "Do you want to withdraw the application of" in page.text
