@@ -26,11 +26,14 @@ def form_renderer(request):
     return renderer
 
 
-def make_form(request, schema, button_title, action=None, formid="form", **bind):
+def make_form(request, schema, button_title, action=None, formid="form", counter=None,
+              **bind):
+    """A deform form. Several forms on one page share a ``counter`` (``itertools.count()``)
+    so that their fields' ids (and the labels' ``for``) never collide."""
     bound = schema.bind(request=request, **bind)
     button = deform.Button("submit", title=request.localizer.translate(button_title))
     return deform.Form(bound, buttons=(button,), renderer=form_renderer(request),
-                       action=action or request.path_qs, formid=formid)
+                       action=action or request.path_qs, formid=formid, counter=counter)
 
 
 def validate(request, form):

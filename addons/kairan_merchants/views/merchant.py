@@ -6,6 +6,8 @@ staff are refused (403) before a view runs, and an id that does not exist is
 refused the same way, then answered 404 for those allowed everywhere.
 """
 
+import itertools
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -115,10 +117,12 @@ def branches(request):
     translate = request.localizer.translate
     open_branches = [b for b in merchant.branches if not b.closed]
     forms, alert = {}, None
+    counter = itertools.count()  # the forms' field ids stay unique on the page
     for branch in open_branches:
         forms[branch.id] = make_form(request, HoursSchema(), _("Save"),
-                                     formid=f"branch-{branch.id}")
-    add_form = make_form(request, NewBranchSchema(), _("Add the shop"), formid="add-branch")
+                                     formid=f"branch-{branch.id}", counter=counter)
+    add_form = make_form(request, NewBranchSchema(), _("Add the shop"), formid="add-branch",
+                         counter=counter)
     rendered, rendered_add = {}, None
     if request.method == "POST":
         formid = request.POST.get("__formid__", "")

@@ -1,5 +1,7 @@
 """The operators' pages: the application queue, one application, merchants, suspension."""
 
+import itertools
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
@@ -182,11 +184,12 @@ def manage(request):
     if merchant is None:
         raise HTTPNotFound()
     suspend = merchant.status == "active"
+    counter = itertools.count()  # the two forms' field ids stay unique on the page
     form = make_form(request, StatusSchema(),
                      _("Suspend the shop") if suspend else _("Reinstate the shop"),
-                     formid="status")
+                     formid="status", counter=counter)
     profile_form = make_form(request, ProfileSchema(), _("Change the registration"),
-                             formid="profile")
+                             formid="profile", counter=counter)
     rendered, rendered_profile, alert = None, None, None
     if request.method == "POST":
         formid = request.POST.get("__formid__")

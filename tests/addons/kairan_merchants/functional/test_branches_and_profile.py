@@ -291,3 +291,17 @@ def test_staff_cannot_change_their_own_registration(testapp, dbsession, alice):
     assert 'name="category"' not in testapp.get(f"/merchant/{merchant.id}").text
     dbsession.expire_all()
     assert dbsession.get(Merchant, merchant.id).category == "supermarket"
+
+
+def test_pages_with_several_forms_keep_their_ids_unique(testapp, dbsession, alice, operator):
+    """Each label's ``for`` must name its own field: forms on one page share an id counter."""
+    merchant, _north = _two_shop_merchant(dbsession, alice)
+    sign_in_directly(testapp, dbsession, alice)
+    pages = [testapp.get(f"/merchant/{merchant.id}/branches")]
+    sign_in_directly(testapp, dbsession, operator)
+    pages.append(testapp.get(f"/manage/merchants/{merchant.id}"))
+    for page in pages:
+        ids = [tag["id"] for tag in page.html.select("[id]")]
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+        for label in page.html.select("main label[for]"):
+            assert page.html.find(id=label["for"]) is not None, label
