@@ -10,6 +10,7 @@ from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.location import lineage
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from zope.interface import implementer
 
 from kairan.security.models import LocalRole
@@ -23,7 +24,9 @@ def get_user(request):
     user_id = request.session.user_id
     if user_id is None:
         return None
-    user = request.dbsession.get(User, user_id)
+    # the user and its roles in one statement (the roles are read by every permission
+    # check; the relationship's own "selectin" would be a second round trip)
+    user = request.dbsession.get(User, user_id, options=[joinedload(User.roles)])
     if user is None or not user.is_active:
         return None
     return user
