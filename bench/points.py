@@ -7,17 +7,18 @@
 What it measures (bench/README.md, "Points wallet (issue 5)"):
 
 - ``http``: payments through HTTP. ``--servers`` waitress processes (``kairan serve``,
-  8 threads each) on a fresh PostgreSQL database ``kairan_bench_points`` with the
-  demo city; ``--residents`` residents with wallets and sessions made in the
-  database as the tests make them; ``--clients`` client threads with keep-alive
-  connections POST the pay confirmation (``/points/pay/confirm``: CSRF token,
-  shop's static QR code, programme, amount, idempotency key), as the pay page's form
-  does, spread over the servers. A fifth of the residents get few points, and half
+  ``--threads`` threads each; default 4 and 4: on 2 cores, 3 processes of 8 threads cost
+  about 20 % more CPU per payment in the GIL) on a fresh PostgreSQL database
+  ``kairan_bench_points`` with the demo city; ``--residents`` residents with wallets and
+  sessions made in the database as the tests make them; ``--clients`` client threads
+  with keep-alive connections POST the pay confirmation (``/points/pay/confirm``: CSRF
+  token, shop's static QR code, programme, amount, idempotency key), as the pay page's
+  form does, spread over the servers. A fifth of the residents get few points, and half
   of the payments are theirs, so their wallets run dry and overdraft attempts are
   refused. After the run: ``kairan points verify`` must pass, no wallet is below 0,
   every wallet's balance is its grant minus its accepted payments, and the number of
-  payment rows equals the 303 answers. ``--flow full`` adds the GET of the
-  confirmation page before each POST (two requests a payment).
+  payment rows equals the 303 answers. ``--flow full`` adds the GET of the confirmation
+  page before each POST (two requests a payment).
 - ``ledger``: ``ledger.transfer`` alone (wallet to shop, one point), in 8 and 32
   threads of this process, each with its own session.
 - ``pgbench``: PostgreSQL's tpcb-like transaction (``pgbench -i -s 10``;
@@ -739,8 +740,8 @@ def main(argv=None):
     parser.add_argument("--seconds", type=int, default=15, help="per HTTP/ledger/pgbench run")
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--servers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads per server")
+    parser.add_argument("--servers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="waitress threads per server")
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--scarce-points", type=int, default=1000)
     parser.add_argument("--flow", default="post,full", help="post, full or both")
