@@ -4,11 +4,16 @@ The tables are small (hundreds to a few thousand rows), so each provider reads
 the few columns it needs once and counts per Asia/Tokyo month in Python.
 """
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kairan.i18n.translation import _
 from kairan.kpi.services import KpiProvider, month_of, months_between
-from kairan_merchants.models import Merchant, MerchantApplication, MerchantBranch
+from kairan_merchants.models import (
+    ApplicationEvent,
+    Merchant,
+    MerchantApplication,
+    MerchantBranch,
+)
 from kairan_merchants.services import CATEGORY_CODES
 
 # one message per category: a translated title cannot be nested in another's mapping
@@ -115,9 +120,14 @@ class ApplicationsWaiting(KpiProvider):
     unit = _("applications")
 
     def monthly(self, request, start_month, end_month):
+        # a withdrawn application stops waiting when it is withdrawn (its event's time)
+        withdrawn = (select(ApplicationEvent.application_id, ApplicationEvent.at)
+                     .where(ApplicationEvent.kind == "withdrawn").subquery())
         rows = request.dbsession.execute(
-            select(MerchantApplication.confirmed_at, MerchantApplication.decided_at).where(
-                MerchantApplication.confirmed_at.is_not(None))).all()
+            select(MerchantApplication.confirmed_at,
+                   func.coalesce(MerchantApplication.decided_at, withdrawn.c.at))
+            .outerjoin(withdrawn, withdrawn.c.application_id == MerchantApplication.id)
+            .where(MerchantApplication.confirmed_at.is_not(None))).all()
         spans = [(month_of(c), month_of(d) if d else None) for c, d in rows]
         return {month: sum(1 for c, d in spans if c <= month and (d is None or d > month))
                 for month in months_between(start_month, end_month)}

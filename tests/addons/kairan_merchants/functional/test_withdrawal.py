@@ -1,5 +1,7 @@
 """An applicant withdraws an open application from the secret status link."""
 
+from datetime import timedelta
+
 import pytest
 from kairan_merchants.models import ApplicationEvent, MerchantApplication
 from sqlalchemy import select
@@ -118,3 +120,38 @@ def test_the_withdrawal_pages_in_english(testapp, dbsession, outbox):
     assert "Withdraw the application" in testapp.get(link).text
     page = testapp.get(link + "/withdraw")
     assert "Do you want to withdraw the application of" in page.text
+
+
+def test_kpis_count_withdrawn_applications_and_closed_shops_out(dbsession, registry,
+                                                                app_request):
+    from kairan_merchants.models import MerchantBranch
+    from kairan_merchants.services import legal_name_key
+
+    from kairan.db.meta import utcnow
+    from kairan.kpi.services import add_months, month_of, registered_kpis
+    from tests.addons.kairan_merchants.functional.helpers import make_merchant
+
+    now = utcnow()
+    this_month = month_of(now)
+    earlier = now.replace(day=15) - timedelta(days=62)
+    before = month_of(earlier)
+    application = MerchantApplication(
+        status="withdrawn", legal_name="x", legal_name_key=legal_name_key("x"), trade_name="x",
+        category="retail", programmes=[], contact_name="x", contact_email="x@example.jp",
+        contact_phone="0222111111", branches=[], locale="ja", link_hash="b" * 64,
+        link_expires=now, created=earlier, confirmed_at=earlier)
+    application.events.append(ApplicationEvent(at=earlier, kind="confirmed"))
+    application.events.append(ApplicationEvent(at=now, kind="withdrawn"))
+    dbsession.add(application)
+    merchant = make_merchant(dbsession)
+    merchant.branches[0].created = earlier
+    merchant.branches.append(MerchantBranch(
+        name="閉店した店", postal_code="980-0001", address="a", area="chuo",
+        phone="022-211-1111", hours="", qr_version=1, created=earlier, closed_at=now))
+    dbsession.commit()
+    kpis = registered_kpis(registry)
+    waiting = kpis["merchants.applications.waiting"].monthly(app_request, before, this_month)
+    assert waiting[before] == 1 and waiting[this_month] == 0
+    shops = kpis["merchants.area.chuo"].monthly(app_request, before, this_month)
+    assert shops[before] == 2 and shops[this_month] == 1
+    assert add_months(before, 2) == this_month
