@@ -241,6 +241,7 @@ def withdraw_application(request, application, reason=""):
     """The applicant withdraws an application not yet decided: it leaves the operators'
     queue (kept, with a ``withdrawn`` event, in its history) and no longer counts in the
     duplicate check. Mailed to the applicant as a receipt; audited."""
+    lock_application(request, application)
     if application.status not in WITHDRAWABLE_STATUSES:
         raise MerchantError(_("This application has already been decided or withdrawn: it "
                               "cannot be withdrawn."))
@@ -272,7 +273,16 @@ APPROVED_BODY = _("Hello ${name},\n\n${shop} is now registered to accept the cit
                  "pages to print the QR code posters:\n\n${link}")
 
 
-def _check_decidable(application):
+def lock_application(request, application):
+    """Re-read the application under a row lock (PostgreSQL ``FOR UPDATE``; SQLite lets one
+    writer in at a time), so that an operator's decision and the applicant's withdrawal
+    can never both succeed: the second sees the first's status."""
+    request.dbsession.refresh(application, with_for_update=True)
+
+
+def _check_decidable(application, request=None):
+    if request is not None:
+        lock_application(request, application)
     if application.status not in OPEN_STATUSES:
         raise MerchantError(_("This application has already been decided or is not "
                               "confirmed yet."))
@@ -282,7 +292,7 @@ def ask_for_information(request, application, question):
     """Put the application on hold with a question for the applicant, mailed with a new
     secret link (only the links' hashes are stored, so the old one cannot be re-sent; the
     new link replaces it)."""
-    _check_decidable(application)
+    _check_decidable(application, request)
     raw = secrets.token_urlsafe(32)
     days = request.registry.settings["kairan.merchants.link_days"]
     application.link_hash = _token_hash(raw)
@@ -299,7 +309,7 @@ def ask_for_information(request, application, question):
 
 
 def reject_application(request, application, reason):
-    _check_decidable(application)
+    _check_decidable(application, request)
     now = utcnow()
     application.status = "rejected"
     application.decided_at = now
@@ -316,7 +326,7 @@ def reject_application(request, application, reason):
 
 def approve_application(request, application, note=""):
     """Create the merchant, its branches and its staff account from the application."""
-    _check_decidable(application)
+    _check_decidable(application, request)
     dbsession = request.dbsession
     now = utcnow()
     merchant = Merchant(

@@ -155,3 +155,38 @@ def test_kpis_count_withdrawn_applications_and_closed_shops_out(dbsession, regis
     shops = kpis["merchants.area.chuo"].monthly(app_request, before, this_month)
     assert shops[before] == 2 and shops[this_month] == 1
     assert add_months(before, 2) == this_month
+
+
+def test_a_withdrawal_waits_for_a_decision_in_progress(testapp, dbsession, outbox, engine,
+                                                      db_backend):
+    """An operator's decision holds the row; the applicant's withdrawal sent meanwhile waits
+    and then sees the decision (it must not overwrite it)."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    if db_backend != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite lets one writer in at a time)")
+    link = _apply(testapp, outbox)
+    application_id = _application(dbsession).id
+    form = testapp.get(link + "/withdraw").forms["withdraw"]
+    results = {}
+    with engine.connect() as operator_connection:
+        transaction = operator_connection.begin()
+        operator_connection.execute(text(
+            "SELECT id FROM merchant_applications WHERE id = :id FOR UPDATE"),
+            {"id": application_id})
+        operator_connection.execute(text(
+            "UPDATE merchant_applications SET status = 'rejected' WHERE id = :id"),
+            {"id": application_id})
+        thread = threading.Thread(target=lambda: results.setdefault(
+            "response", form.submit(status="*", expect_errors=True)))
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive()  # waiting for the operator's transaction
+        transaction.commit()
+    thread.join(10)
+    response = results["response"]
+    assert response.status_int == 400 and "取り下げられません" in response.text
+    assert _application(dbsession).status == "rejected"
