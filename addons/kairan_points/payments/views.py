@@ -53,9 +53,17 @@ def merchant_context(request):
 
 
 def _resolve(request, code):
-    """(scan, one-time code or None) of the typed or scanned text; scan None if unknown."""
+    """(scan, one-time code or None) of the typed or scanned text; scan None if unknown.
+    Once per request and code (a refused payment shows the page of the same code)."""
     if not code or len(code) > MAX_CODE:
         return None, None
+    resolved = request.__dict__.setdefault("_points_resolved", {})
+    if code not in resolved:
+        resolved[code] = _resolve_code(request, code)
+    return resolved[code]
+
+
+def _resolve_code(request, code):
     if services.is_one_time_text(code):
         one_time = services.find_one_time(request.dbsession, code)
         if one_time is None:
@@ -84,9 +92,8 @@ def _wallet_choices(request, scan, now):
     locale = request.localizer.locale_name
     choices = []
     for programme in services.eligible_programmes(request.dbsession, scan.merchant):
-        wallet = ledger.wallet_account(request.dbsession, programme.id, request.user.id,
-                                       create=False)
-        spendable = ledger.spendable_balance(request.dbsession, wallet.id, now) if wallet else 0
+        wallet = ledger.wallet_balances(request.dbsession, programme.id, request.user.id, now)
+        spendable = wallet.spendable if wallet is not None else 0
         choices.append({"id": programme.id, "name": programme.localized_name(locale),
                         "spendable": f"{spendable:,}"})
     return choices
