@@ -358,7 +358,7 @@ def run_http(info, servers, args, flow, shops):
     for c in warm:
         c.join()
     load_before = os.getloadavg()[0]
-    cpu_before = (cpu_seconds([p.pid for p in servers.procs]), postgres_cpu_seconds(HTTP_DB),
+    cpu_before = (cpu_seconds([p.pid for p in servers.procs]), postgres_cpu(HTTP_DB),
                   time.process_time())
     started = time.perf_counter()
     stop_at = started + args.seconds
@@ -369,9 +369,11 @@ def run_http(info, servers, args, flow, shops):
     for c in clients:
         c.join()
     elapsed = time.perf_counter() - started
-    cpu = [after - before for before, after in zip(
-        cpu_before, (cpu_seconds([p.pid for p in servers.procs]),
-                     postgres_cpu_seconds(HTTP_DB), time.process_time()), strict=True)]
+    backends = postgres_cpu(HTTP_DB)
+    cpu = [cpu_seconds([p.pid for p in servers.procs]) - cpu_before[0],
+           # per backend, so that one that ended during the run is left out, not negative
+           sum(seconds - cpu_before[1].get(pid, 0) for pid, seconds in backends.items()),
+           time.process_time() - cpu_before[2]]
     load_after = os.getloadavg()[0]
     statuses = {}
     for c in warm + clients:
@@ -455,9 +457,9 @@ def cpu_seconds(pids):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu_seconds(database):
-    """CPU seconds of the PostgreSQL backends connected to ``database`` (their titles
-    name it) that are alive now."""
+def postgres_cpu(database):
+    """{pid: CPU seconds} of the PostgreSQL backends connected to ``database`` (their
+    titles name it) that are alive now."""
     pids = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -469,7 +471,7 @@ def postgres_cpu_seconds(database):
             continue
         if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
             pids.append(int(pid))
-    return cpu_seconds(pids)
+    return {pid: cpu_seconds([pid]) for pid in pids}
 
 
 # -- the ledger alone --------------------------------------------------------------------------
