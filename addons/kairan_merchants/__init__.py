@@ -45,8 +45,6 @@ def includeme(config):
     config.add_route("merchants.shop", "/shops/{branch_id:\\d+}", factory=site)
     config.add_route("merchants.apply", "/shops/apply", factory=site)
     config.add_route("merchants.application_status", "/shops/apply/{token}", factory=site)
-    config.add_route("merchants.application_withdraw", "/shops/apply/{token}/withdraw",
-                     factory=site)
     config.add_route("merchants.queue", "/manage/merchants/applications", factory=screening)
     config.add_route("merchants.review", "/manage/merchants/applications/{application_id:\\d+}",
                      factory=screening)

@@ -92,6 +92,9 @@ def application_status(request):
     if application is None:
         request.override_renderer = PAGE
         return _invalid_link(request)
+    if "withdraw" in request.GET or request.POST.get("__formid__") == "withdraw":
+        request.override_renderer = "kairan_merchants:templates/withdraw.pt"
+        return _withdraw(request, application)
     confirm_form = make_form(request, ConfirmSchema(), _("Confirm my e-mail address"),
                              formid="confirm")
     answer_form = make_form(request, AnswerSchema(), _("Send my answer"), formid="answer")
@@ -137,26 +140,20 @@ def application_status(request):
         "answer_form": (rendered_answer or answer_form.render())
         if application.status == "info_requested" else None,
         "alert": translate(alert) if alert is not None else None,
-        "withdraw_url": request.route_path("merchants.application_withdraw",
-                                           token=request.matchdict["token"])
+        "withdraw_url": request.route_path("merchants.application_status",
+                                           token=request.matchdict["token"],
+                                           _query={"withdraw": "1"})
         if application.status in WITHDRAWABLE_STATUSES else None,
     }
 
 
-@view_config(route_name="merchants.application_withdraw",
-             renderer="kairan_merchants:templates/withdraw.pt",
-             permission=NO_PERMISSION_REQUIRED)
-def application_withdraw(request):
-    """Withdraw an application not yet decided: a confirmation page (GET changes nothing),
-    then a POST with the CSRF token."""
+def _withdraw(request, application):
+    """Withdraw an application not yet decided, on the status link itself (no other public
+    route): ``?withdraw=1`` shows a confirmation page (the GET changes nothing), its form
+    (``__formid__=withdraw``, with the CSRF token) withdraws."""
     from pyramid.httpexceptions import HTTPSeeOther
 
-    no_store(request)
     token = request.matchdict["token"]
-    application = application_by_token(request.dbsession, token)
-    if application is None:
-        request.override_renderer = PAGE
-        return _invalid_link(request)
     translate = request.localizer.translate
     status_url = request.route_path("merchants.application_status", token=token)
     form = make_form(request, WithdrawSchema(), _("Withdraw the application"),
