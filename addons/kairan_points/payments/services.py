@@ -56,6 +56,9 @@ def check_payable(scan, programme, now):
         raise PaymentRefused(_("This code is not a shop's code of this site, or it is no "
                                "longer valid."))
     merchant = scan.merchant
+    if getattr(scan.branch, "closed", False):
+        raise PaymentRefused(_("This shop has closed: it no longer takes payments with "
+                               "points."))
     if not scan.can_take_payments or merchant.status != "active":
         raise PaymentRefused(_("This shop cannot take payments at the moment."))
     if programme is None or programme.code not in merchant.programmes:

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from kairan_merchants.interfaces import MERCHANT_PERMISSION, IMerchantDirectory, ScanResult
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from kairan.audit.services import audit, audit_now
@@ -74,7 +75,8 @@ def _resolve_code(request, code):
         if merchant is None or branch is None:
             return None, None
         return ScanResult(branch=branch, merchant=merchant,
-                          can_take_payments=merchant.can_take_payments), one_time
+                          can_take_payments=merchant.can_take_payments and not branch.closed
+                          ), one_time
     return _directory(request).verify_payload(request, code.strip()), None
 
 
@@ -285,7 +287,8 @@ def _merchant_or_404(context):
 def merchant_payments(request, alert=None, status=None):
     merchant = _merchant_or_404(request.context)
     directory = _directory(request)
-    branches = {b.id: b.name for b in directory.branches_of(request, merchant.id)}
+    shops = directory.branches_of(request, merchant.id)
+    branches = {b.id: b.name for b in shops}  # closed ones too: they name past payments
     now = utcnow()
     refund_days = _settings(request)["kairan.points.refund_days"]
     payments_today = services.payments_of_day(request.dbsession, merchant.id, tokyo_date(now))
@@ -308,7 +311,8 @@ def merchant_payments(request, alert=None, status=None):
             "state": _state(payments_today),
             "latest_url": request.route_path("points.merchant_latest", merchant_id=merchant.id),
             "script_url": request.static_path("kairan_points:payments/static/staff.js"),
-            "branches": sorted(branches.items()),
+            # a one-time code only for a shop still open
+            "branches": sorted((b.id, b.name) for b in shops if not b.closed),
             "one_time_url": request.route_path("points.merchant_one_time",
                                                merchant_id=merchant.id),
             "alert": request.localizer.translate(alert) if alert is not None else None,
@@ -362,11 +366,13 @@ def merchant_one_time(request):
     """A one-time code for an amount, shown once (only its digest is stored) as a QR code
     and as text; the payment appears on the payments page when a resident uses it."""
     merchant = _merchant_or_404(request.context)
-    branches = {b.id: b for b in _directory(request).branches_of(request, merchant.id)}
+    branches = {b.id: b for b in _directory(request).branches_of(request, merchant.id)
+                if not b.closed}
     raw = request.POST.get("branch", "")
     branch = branches.get(int(raw)) if raw.isdigit() and len(raw) < 10 else None
-    if branch is None:
-        branch = next(iter(branches.values()), None) if len(branches) == 1 else None
+    if not raw and len(branches) == 1:
+        # no choice to make (a shop named but closed or unknown is refused, not replaced)
+        branch = next(iter(branches.values()))
     settings = _settings(request)
     try:
         if branch is None:
@@ -378,7 +384,11 @@ def merchant_one_time(request):
             max_payment=settings["kairan.points.max_payment"])
     except PointsRefused as error:
         request.tm.doom()
-        return merchant_payments(request, alert=error.message, status=error.status)
+        # the payments page with the message (this view's own template is the code's)
+        response = render_to_response(MERCHANT, merchant_payments(
+            request, alert=error.message), request=request)
+        response.status_int = error.status
+        return response
     audit(request, "points.one_time.create", target=f"points-one-time:{code.id}",
           detail={"merchant": merchant.id, "amount": code.amount})
     import segno

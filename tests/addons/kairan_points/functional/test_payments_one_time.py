@@ -189,3 +189,48 @@ def test_exporters_of_payments_and_codes(testapp, dbsession, regional, shop, sta
     assert one_time[-1] == row["payment_id"]
     assert code.split(".")[2] not in " ".join(map(str, one_time))
     verify_ok(dbsession)
+
+
+def test_a_closed_shop_takes_no_payment_by_either_code(testapp, dbsession, registry,
+                                                      app_request, regional, shop, staff,
+                                                      resident):
+    from kairan_merchants.models import MerchantBranch
+
+    # a second shop of the merchant, with a static code and a one-time code made while open
+    now = utcnow()
+    second = MerchantBranch(merchant_id=shop.id, name="回覧板マート 北店", postal_code="980-0002",
+                            address="回覧板市北1-1", area="chuo", phone="022-211-2222",
+                            hours="", qr_version=1, created=now)
+    dbsession.add(second)
+    dbsession.commit()
+    static = registry.getUtility(IMerchantDirectory).payload_for(app_request, second.id)
+    sign_in_directly(testapp, dbsession, staff)
+    page = testapp.post_form(f"/merchant/{shop.id}/payments/one-time",
+                             {"amount": "300", "branch": str(second.id)})
+    one_time = CODE_RE.search(page.text).group(0)
+
+    dbsession.execute(update(MerchantBranch).where(MerchantBranch.id == second.id)
+                      .values(closed_at=now))
+    dbsession.commit()
+    sign_in_directly(testapp, dbsession, resident)
+    for code in (static, one_time):
+        page = redeem(testapp, code, regional, 300, status=400)
+        assert "この店舗は閉店したため、ポイントでの支払いはできません。" in page.text
+    assert payment_count(dbsession) == 0
+    assert wallet_balance(dbsession, regional, resident) == 10_000
+
+    # staff cannot make a one-time code for the closed shop; the open one still works
+    sign_in_directly(testapp, dbsession, staff)
+    page = testapp.get(f"/merchant/{shop.id}/payments")
+    assert f'value="{second.id}"' not in page.text
+    refused = testapp.post_form(f"/merchant/{shop.id}/payments/one-time",
+                                {"amount": "300", "branch": str(second.id)}, status=400)
+    assert "本日の支払い" in refused.text and not CODE_RE.search(refused.text)
+    dbsession.rollback()
+    assert dbsession.scalar(select(func.count()).select_from(OneTimeCode).where(
+        OneTimeCode.branch_id == second.id)) == 1  # only the one made while it was open
+    page = testapp.post_form(f"/merchant/{shop.id}/payments/one-time", {"amount": "300"})
+    sign_in_directly(testapp, dbsession, resident)
+    redeem(testapp, CODE_RE.search(page.text).group(0), regional, 300)
+    assert payment_count(dbsession) == 1
+    verify_ok(dbsession)
