@@ -66,6 +66,22 @@ def key():
     return "test:" + secrets.token_hex(8)
 
 
+def give_expiring(dbsession, programme, user, amount, expires_at):
+    """Grant ``amount`` points (earned ten days ago) expiring at ``expires_at``, straight
+    through the ledger; commit and return the wallet's account id."""
+    from kairan_points import ledger
+    from kairan_points.models import ISSUER
+
+    wallet = ledger.wallet_account(dbsession, programme.id, user.id)
+    issuer = ledger.system_account_id(dbsession, programme.id, ISSUER)
+    ledger.transfer(dbsession, programme_id=programme.id, reason_code="grant",
+                    idempotency_key=key(), now=utcnow() - timedelta(days=10),
+                    postings=[ledger.Posting(issuer, -amount),
+                              ledger.Posting(wallet.id, amount, expires_at=expires_at)])
+    dbsession.commit()
+    return wallet.id
+
+
 def sign_in_at_level(testapp, dbsession, user, level=2):
     """A live session for ``user`` that proved ``level`` just now."""
     from kairan.security.models import AuthSession

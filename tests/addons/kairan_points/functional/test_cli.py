@@ -3,22 +3,12 @@
 from datetime import timedelta
 
 from kairan_points import ledger
-from kairan_points.models import EXPIRED, ISSUER, Account
+from kairan_points.models import EXPIRED, Account
 from sqlalchemy import text
 
 from kairan.db.meta import utcnow
-from tests.addons.kairan_points.conftest import key, verify_ok
-
-
-def grant(dbsession, programme, user, amount, expires_at):
-    wallet = ledger.wallet_account(dbsession, programme.id, user.id)
-    issuer = ledger.system_account_id(dbsession, programme.id, ISSUER)
-    ledger.transfer(dbsession, programme_id=programme.id, reason_code="grant",
-                    idempotency_key=key(), now=utcnow() - timedelta(days=10),
-                    postings=[ledger.Posting(issuer, -amount),
-                              ledger.Posting(wallet.id, amount, expires_at=expires_at)])
-    dbsession.commit()
-    return wallet.id
+from tests.addons.kairan_points.conftest import give_expiring as grant
+from tests.addons.kairan_points.conftest import verify_ok
 
 
 def test_verify_passes_on_a_sound_ledger_and_fails_on_a_corrupted_one(

@@ -8,24 +8,14 @@ from datetime import timedelta
 import pytest
 from kairan_points import ledger
 from kairan_points.errors import InsufficientPoints, UnknownAccount
-from kairan_points.models import EXPIRED, ISSUER, Account, Line, Lot, LotEntry, Transfer
+from kairan_points.models import EXPIRED, Account, Line, Lot, LotEntry, Transfer
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from kairan.db import get_engine
 from kairan.db.meta import utcnow
+from tests.addons.kairan_points.conftest import give_expiring as give
 from tests.addons.kairan_points.conftest import key, verify_ok
-
-
-def give(dbsession, programme, user, amount, expires_at):
-    wallet = ledger.wallet_account(dbsession, programme.id, user.id)
-    issuer = ledger.system_account_id(dbsession, programme.id, ISSUER)
-    ledger.transfer(dbsession, programme_id=programme.id, reason_code="grant",
-                    idempotency_key=key(), now=utcnow() - timedelta(days=10),
-                    postings=[ledger.Posting(issuer, -amount),
-                              ledger.Posting(wallet.id, amount, expires_at=expires_at)])
-    dbsession.commit()
-    return wallet.id
 
 
 def spend(dbsession, programme, wallet_id, shop_id, amount, now):
