@@ -51,7 +51,7 @@ def expire(env, batch, jobs, at):
     from datetime import datetime
 
     from kairan.db.meta import utcnow
-    from kairan_points.ledger import (
+    from kairan_points.expiry import (
         accounts_with_expired_lots,
         count_wallets_with_expired_lots,
         expire_wallets,

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from kairan_points import ledger, services
+from kairan_points import expiry, ledger, services
 from kairan_points.errors import BudgetExceeded, InsufficientPoints
 from kairan_points.models import ISSUER, Account, Transfer
 from sqlalchemy import create_engine, func, select, text
@@ -154,7 +154,7 @@ def test_expiry_running_next_to_payments_keeps_the_ledger_sound(dbsession, sessi
     def work(i):
         if i % 10 == 0:
             return services.run_in_transaction(
-                session_factory, lambda s: ledger.expire_account(s, wallet.id, now))
+                session_factory, lambda s: expiry.expire_account(s, wallet.id, now))
         return services.run_in_transaction(session_factory, lambda s: ledger.transfer(
             s, programme_id=programme.id, reason_code="payment", idempotency_key=f"p{i}",
             now=now, postings=[ledger.Posting(wallet.id, -1), ledger.Posting(shop_id, 1)]).id)

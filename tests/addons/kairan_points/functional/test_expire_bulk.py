@@ -1,4 +1,4 @@
-"""The set-based expiry (``ledger.expire_wallets``, ``kairan points expire``): one transfer
+"""The set-based expiry (``expiry.expire_wallets``, ``kairan points expire``): one transfer
 per programme and batch, idempotent, and safe next to payments (PostgreSQL)."""
 
 import threading
@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from kairan_points import ledger
+from kairan_points import expiry, ledger
 from kairan_points.errors import InsufficientPoints, UnknownAccount
 from kairan_points.models import EXPIRED, Account, Line, Lot, LotEntry, Transfer
 from sqlalchemy import create_engine, func, select
@@ -46,7 +46,7 @@ def test_one_transfer_per_programme_with_a_line_per_wallet(dbsession, make_progr
     dbsession.commit()
     a2 = give(dbsession, second, alice, 100, past)
 
-    outcome = ledger.expire_wallets(dbsession, [b1, a2, a1], now)
+    outcome = expiry.expire_wallets(dbsession, [b1, a2, a1], now)
     dbsession.commit()
     assert (outcome.points, outcome.wallets, outcome.lots) == (25 + 15 + 100, 3, 4)
     assert len(outcome.transfers) == 2
@@ -66,20 +66,20 @@ def test_one_transfer_per_programme_with_a_line_per_wallet(dbsession, make_progr
     assert dbsession.scalar(select(func.sum(Lot.remaining)).where(
         Lot.account_id == a1, Lot.expires_at <= now)) == 0
 
-    again = ledger.expire_wallets(dbsession, [a1, b1, a2], now)  # idempotent
+    again = expiry.expire_wallets(dbsession, [a1, b1, a2], now)  # idempotent
     dbsession.commit()
     assert (again.points, again.wallets, again.transfers) == (0, 0, [])
-    assert ledger.accounts_with_expired_lots(dbsession, now) == []
+    assert expiry.accounts_with_expired_lots(dbsession, now) == []
     verify_ok(dbsession)
 
 
 def test_a_large_batch_is_split_into_transfers_of_a_few_wallets(
         dbsession, programme, make_user, monkeypatch):
-    monkeypatch.setattr(ledger, "EXPIRY_WALLETS_PER_TRANSFER", 2)
+    monkeypatch.setattr(expiry, "EXPIRY_WALLETS_PER_TRANSFER", 2)
     now = utcnow()
     wallets = [give(dbsession, programme, make_user(), 10 + i, now - timedelta(minutes=1))
                for i in range(5)]
-    outcome = ledger.expire_wallets(dbsession, wallets, now)
+    outcome = expiry.expire_wallets(dbsession, wallets, now)
     dbsession.commit()
     assert (outcome.points, outcome.wallets, len(outcome.transfers)) == (60, 5, 3)
     lines = [dbsession.scalar(select(func.count()).select_from(Line)
@@ -93,9 +93,9 @@ def test_only_wallets_can_be_expired(dbsession, programme):
     shop = ledger.merchant_account(dbsession, programme.id, 9).id
     dbsession.commit()
     with pytest.raises(UnknownAccount):
-        ledger.expire_wallets(dbsession, [shop], utcnow())
+        expiry.expire_wallets(dbsession, [shop], utcnow())
     dbsession.rollback()
-    assert ledger.expire_wallets(dbsession, [], utcnow()).points == 0
+    assert expiry.expire_wallets(dbsession, [], utcnow()).points == 0
 
 
 def test_the_command_expires_in_batches_across_programmes_and_resumes(
@@ -105,7 +105,7 @@ def test_the_command_expires_in_batches_across_programmes_and_resumes(
     wallets = [give(dbsession, programmes[i % 2], make_user(), 5 + i, now - timedelta(hours=1))
                for i in range(7)]
     # a first run interrupted after one batch: the batch is committed on its own
-    ledger.expire_wallets(dbsession, wallets[:3], now)
+    expiry.expire_wallets(dbsession, wallets[:3], now)
     dbsession.commit()
     output = kairan("points", "expire", "--batch", "1", "--jobs", "3")
     assert "4 wallets hold expired points" in output
@@ -144,7 +144,7 @@ def test_an_expiry_waits_for_a_payment_that_locked_the_wallet_first(
 
     def expire():
         with session_factory() as session:
-            outcome["expired"] = ledger.expire_wallets(session, [wallet], now)
+            outcome["expired"] = expiry.expire_wallets(session, [wallet], now)
             session.commit()
 
     worker = threading.Thread(target=expire)
@@ -189,7 +189,7 @@ def test_payments_racing_the_expiry_never_spend_an_expired_point_twice(
         mine = wallets[half * 20:(half + 1) * 20]
         for start in range(0, len(mine), 5):
             run_in_transaction(session_factory, lambda s, ids=mine[start:start + 5]:
-                               ledger.expire_wallets(s, ids, now))
+                               expiry.expire_wallets(s, ids, now))
 
     barrier = threading.Barrier(22)
     # two expiry workers on other wallets of the same programme, as --jobs 2 runs them

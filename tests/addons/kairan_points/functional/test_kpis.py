@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from kairan_merchants.interfaces import IMerchantDirectory
-from kairan_points import ledger, services
+from kairan_points import expiry, services
 from kairan_points.kpis import CATEGORY_TITLES, KPIS
 from kairan_points.payments import services as payments
 from pyramid.registry import Registry
@@ -66,8 +66,8 @@ def known(dbsession, registry, app_request, make_programme, make_user):
     refund(first, 250, datetime(2025, 1, 20, tzinfo=UTC))
     refund(first, 100, datetime(2025, 2, 1, tzinfo=UTC))
     refund(coffee, 400, datetime(2025, 2, 10, tzinfo=UTC))
-    for account_id in ledger.accounts_with_expired_lots(dbsession, START_OF_MARCH):
-        ledger.expire_account(dbsession, account_id, START_OF_MARCH)
+    for account_id in expiry.accounts_with_expired_lots(dbsession, START_OF_MARCH):
+        expiry.expire_account(dbsession, account_id, START_OF_MARCH)
     dbsession.commit()
     return SimpleNamespace(programme=programme, mart=mart, cafe=cafe, users=(a, b, c))
 

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from kairan_points import ledger, services
+from kairan_points import expiry, ledger, services
 from kairan_points.errors import (
     BudgetExceeded,
     IdempotencyConflict,
@@ -130,15 +130,15 @@ def test_expired_lots_cannot_be_spent_and_expire_moves_them(dbsession, programme
         pay(dbsession, programme, resident, 31, now=now)
     dbsession.rollback()
 
-    assert ledger.accounts_with_expired_lots(dbsession, now) == [wallet.id]
-    assert ledger.expire_account(dbsession, wallet.id, now) == 70
+    assert expiry.accounts_with_expired_lots(dbsession, now) == [wallet.id]
+    assert expiry.expire_account(dbsession, wallet.id, now) == 70
     dbsession.commit()
-    assert ledger.expire_account(dbsession, wallet.id, now) == 0  # idempotent
+    assert expiry.expire_account(dbsession, wallet.id, now) == 0  # idempotent
     dbsession.commit()
     assert balance(dbsession, wallet.id) == 30
     expired = ledger.system_account(dbsession, programme.id, EXPIRED)
     assert balance(dbsession, expired.id) == 70
-    assert ledger.accounts_with_expired_lots(dbsession, now) == []
+    assert expiry.accounts_with_expired_lots(dbsession, now) == []
     verify_ok(dbsession)
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from kairan_points import ledger, services
+from kairan_points import expiry, ledger, services
 from kairan_points.bridge import services as bridge
 from kairan_points.bridge.interfaces import Accepted, InboundCredit
 from kairan_points.bridge.models import BridgeMove
@@ -151,7 +151,7 @@ def test_the_ledger_holds_its_invariants_after_every_step(dbsession, make_progra
         @rule()
         def expire(self):
             for user in self.users:
-                ledger.expire_account(dbsession, self.wallet(user), self.now)
+                expiry.expire_account(dbsession, self.wallet(user), self.now)
                 dbsession.commit()
                 self.lots[user.id] = [lot for lot in self.lots[user.id] if lot[1] > self.now]
 
