@@ -17,7 +17,8 @@ from kairan_merchants.models import (
     MerchantEvent,
     MerchantStaff,
 )
-from kairan_merchants.services import MERCHANT_STAFF_ROLE, legal_name_key
+from kairan_merchants.normalising import legal_name_key
+from kairan_merchants.services import MERCHANT_STAFF_ROLE
 
 # A fixed, printed demo password: it passes the password policy and is meant to be known.
 STAFF = ("shop@example.jp", "山田 商店（回覧板マート）", "kairan-demo-omise-2025")

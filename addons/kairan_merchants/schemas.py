@@ -9,12 +9,8 @@ import deform
 
 from kairan.accounts.schemas import CSRFSchema, email_node
 from kairan.i18n.translation import _
-from kairan_merchants.services import (
-    CATEGORIES,
-    display_phone,
-    normalise_postal_code,
-    phone_digits,
-)
+from kairan_merchants.normalising import display_phone, normalise_postal_code, phone_digits
+from kairan_merchants.services import CATEGORIES
 
 MAX_EXTRA_BRANCHES = 3
 

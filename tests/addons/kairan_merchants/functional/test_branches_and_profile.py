@@ -164,7 +164,7 @@ def test_the_points_add_on_refuses_a_payment_at_a_closed_shop(dbsession, alice, 
         app_request, branch_payload(registry.settings, north))
     with pytest.raises(PaymentRefused) as refused:
         check_payable(scan, None, utcnow())
-    assert "cannot take payments" in str(refused.value.message)
+    assert "This shop has closed" in str(refused.value.message)
 
 
 def test_the_last_open_shop_cannot_be_closed(testapp, dbsession, alice):

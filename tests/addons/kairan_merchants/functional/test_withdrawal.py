@@ -125,7 +125,7 @@ def test_the_withdrawal_pages_in_english(testapp, dbsession, outbox):
 def test_kpis_count_withdrawn_applications_and_closed_shops_out(dbsession, registry,
                                                                 app_request):
     from kairan_merchants.models import MerchantBranch
-    from kairan_merchants.services import legal_name_key
+    from kairan_merchants.normalising import legal_name_key
 
     from kairan.db.meta import utcnow
     from kairan.kpi.services import add_months, month_of, registered_kpis

@@ -1,5 +1,5 @@
 import pytest
-from kairan_merchants.services import legal_name_key, normalise_postal_code, phone_digits
+from kairan_merchants.normalising import legal_name_key, normalise_postal_code, phone_digits
 from kairan_merchants.settings import parse_choices
 
 
