@@ -17,8 +17,8 @@ from sqlalchemy import func, insert, or_, select, text, update
 from kairan_points.errors import LedgerConflict, UnknownAccount
 from kairan_points.ledger import (
     Posting,
-    _expire_cached,
     check_amount,
+    expire_cached,
     lock_accounts,
     request_hash,
 )
@@ -137,7 +137,7 @@ def expire_wallets(dbsession, account_ids, now):
         if result.rowcount != 1:
             raise LedgerConflict()
     if outcome.transfers:
-        _expire_cached(dbsession, set(account_ids) | set(expired_ids.values()),
+        expire_cached(dbsession, set(account_ids) | set(expired_ids.values()),
                        {lot_id for lot_id, _a, _r in lots})
     return outcome
 

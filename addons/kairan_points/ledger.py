@@ -278,7 +278,7 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
         dbsession.add(record)
         dbsession.flush()
         _write_rows(dbsession, record.id, postings, accounts, consumed, now)
-    _expire_cached(dbsession, set(accounts), {lot_id for taken in consumed.values()
+    expire_cached(dbsession, set(accounts), {lot_id for taken in consumed.values()
                                              for lot_id, _part in taken})
     record.replayed = False
     return record
@@ -438,8 +438,9 @@ def _write_rows(dbsession, transfer_id, postings, accounts, consumed, now):
         dbsession.execute(insert(entries_table), entries)
 
 
-def _expire_cached(dbsession, account_ids, lot_ids):
-    """Objects of the session that the guarded updates above made stale are reloaded."""
+def expire_cached(dbsession, account_ids, lot_ids):
+    """Reload the objects of the session that guarded bulk updates (the ledger's and the
+    expiry's) made stale."""
     for obj in list(dbsession.identity_map.values()):
         if (isinstance(obj, Account) and obj.id in account_ids) or \
                 (isinstance(obj, Lot) and obj.id in lot_ids):
@@ -515,7 +516,7 @@ def set_budget(dbsession, programme, budget):
     if result.rowcount != 1:
         raise BudgetExceeded()
     programme.budget = budget
-    _expire_cached(dbsession, {system_account_id(dbsession, programme.id, ISSUER)}, set())
+    expire_cached(dbsession, {system_account_id(dbsession, programme.id, ISSUER)}, set())
 
 
 def system_account_id(dbsession, programme_id, kind):
