@@ -23,6 +23,11 @@ How one transfer keeps its promises, on PostgreSQL and SQLite alike:
 
 Every lot is only ever touched while its account's row is locked, which is
 what makes the lot arithmetic safe under concurrency.
+
+On PostgreSQL, steps 2 to 5 are one call of the database function
+``points_transfer`` (migration kairan_points_0008): one round trip instead of
+four, the same checks in the same order, refusals returned rather than raised so
+that the transaction stays usable. SQLite runs them here, one statement each.
 """
 
 import functools
@@ -237,17 +242,105 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
                          p.expires_at.isoformat() if p.expires_at else None,
                          list(p.lot_ids)) for p in postings),
     )
-    # The key is looked up once, under the locks: a retry that waited for the first
-    # attempt sees its transfer then (a lookup before the locks would only spare a
-    # replay the wait, at the cost of a round trip for every transfer).
-    accounts = lock_accounts(dbsession, [p.account_id for p in postings])
-    found = _existing(dbsession, idempotency_key, digest)
+    record = Transfer(
+        programme_id=programme_id, reason_code=reason_code, reason=reason or "",
+        actor_id=actor_id, on_behalf_of=on_behalf_of, at=now,
+        idempotency_key=idempotency_key, request_hash=digest,
+        related_transfer_id=related_transfer_id,
+    )
+    if dbsession.get_bind().dialect.name == "postgresql":
+        found = _transfer_postgresql(dbsession, record, postings)
+        spent_lots = None  # not known here: every cached lot of these accounts
+    else:
+        found, spent_lots = _transfer_sqlite(dbsession, record, postings)
     if found is not None:
         found.replayed = True
         return found
+    expire_cached(dbsession, {p.account_id for p in postings}, spent_lots)
+    record.replayed = False
+    return record
+
+
+# What ``points_transfer`` answers instead of writing (the transaction stays usable).
+_REFUSALS = {"conflict": IdempotencyConflict, "unknown": UnknownAccount,
+             "budget": BudgetExceeded, "insufficient": InsufficientPoints}
+
+
+def _transfer_postgresql(dbsession, record, postings):
+    """PostgreSQL: the whole transfer is ONE call of the database function
+    ``points_transfer`` (migration kairan_points_0008: the locks, the key, the
+    checks and the writes, in the steps of the module docstring). Return the earlier
+    transfer of the same key, or None once ``record`` is the new transfer's persistent
+    object (made without another statement)."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import make_transient_to_detached
+
+    to_db = UTCDateTime().process_bind_param
+    chosen = [(p.account_id, lot_id) for p in postings for lot_id in p.lot_ids]
+    params = {
+        "programme": record.programme_id, "reason_code": record.reason_code,
+        "reason": record.reason, "actor": record.actor_id,
+        "on_behalf_of": record.on_behalf_of, "related": record.related_transfer_id,
+        "at": record.at, "key": record.idempotency_key, "digest": record.request_hash,
+        "accounts": [p.account_id for p in postings],
+        "amounts": [p.amount for p in postings],
+        "expiry": [to_db(p.expires_at, None) for p in postings],
+        "chosen_accounts": [account for account, _lot in chosen],
+        "chosen_lots": [lot for _account, lot in chosen],
+    }
+    try:
+        outcome, transfer_id = dbsession.execute(_transfer_call(), params).one()
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == "40001":
+            raise LedgerConflict() from error
+        raise
+    if outcome == "replayed":
+        return dbsession.get(Transfer, transfer_id)
+    if outcome in _REFUSALS:
+        raise _REFUSALS[outcome]()
+    record.id = transfer_id
+    make_transient_to_detached(record)
+    dbsession.add(record)
+    mark_written(dbsession)
+    return None
+
+
+@functools.cache
+def _transfer_call():
+    """The call of ``points_transfer``, built once (every argument cast: the function
+    is found by its exact signature)."""
+    from sqlalchemy import text
+
+    return text(
+        "SELECT outcome, transfer_id FROM points_transfer(CAST(:programme AS integer), "
+        "CAST(:reason_code AS varchar), CAST(:reason AS varchar), CAST(:actor AS integer), "
+        "CAST(:on_behalf_of AS integer), CAST(:related AS bigint), CAST(:at AS timestamp), "
+        "CAST(:key AS varchar), CAST(:digest AS varchar), CAST(:accounts AS integer[]), "
+        "CAST(:amounts AS bigint[]), CAST(:expiry AS timestamp[]), "
+        "CAST(:chosen_accounts AS integer[]), CAST(:chosen_lots AS bigint[]))"
+    ).bindparams(bindparam("at", type_=UTCDateTime))
+
+
+def mark_written(dbsession):
+    """Tell the request's transaction that SQL it cannot see wrote (zope.sqlalchemy
+    only sees the ORM's writes; unmarked, the request would be rolled back as read-only)."""
+    request = dbsession.info.get("request")
+    if request is not None:
+        import zope.sqlalchemy
+
+        zope.sqlalchemy.mark_changed(dbsession, transaction_manager=request.tm)
+
+
+def _transfer_sqlite(dbsession, record, postings):
+    """SQLite: the steps of the module docstring in Python, one statement each. Return
+    (the earlier transfer of the same key or None, the ids of the lots spent)."""
+    accounts = lock_accounts(dbsession, [p.account_id for p in postings])
+    found = _existing(dbsession, record.idempotency_key, record.request_hash)
+    if found is not None:
+        return found, set()
     for posting in postings:
         account = accounts.get(posting.account_id)
-        if account is None or account.programme_id != programme_id:
+        if account is None or account.programme_id != record.programme_id:
             raise UnknownAccount()
 
     consumed = {}
@@ -260,120 +353,16 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
             raise BudgetExceeded() if account.kind == ISSUER else InsufficientPoints()
         if account.kind == WALLET:
             lots = (_chosen_lots(dbsession, account.id, posting.lot_ids) if posting.lot_ids
-                    else spendable_lots(dbsession, account.id, now))
+                    else spendable_lots(dbsession, account.id, record.at))
             taken = _take(lots, -posting.amount)
             if taken is None:
                 raise InsufficientPoints()
             consumed[posting.account_id] = taken
 
-    record = Transfer(
-        programme_id=programme_id, reason_code=reason_code, reason=reason or "",
-        actor_id=actor_id, on_behalf_of=on_behalf_of, at=now,
-        idempotency_key=idempotency_key, request_hash=digest,
-        related_transfer_id=related_transfer_id,
-    )
-    if dbsession.get_bind().dialect.name == "postgresql":
-        _write_postgresql(dbsession, record, postings, accounts, consumed, now)
-    else:
-        dbsession.add(record)
-        dbsession.flush()
-        _write_rows(dbsession, record.id, postings, accounts, consumed, now)
-    expire_cached(dbsession, set(accounts), {lot_id for taken in consumed.values()
-                                             for lot_id, _part in taken})
-    record.replayed = False
-    return record
-
-
-def _write_postgresql(dbsession, record, postings, accounts, consumed, now):
-    """PostgreSQL: the whole of ``_write_rows`` and the transfer's own row in ONE
-    statement (data-modifying CTEs over arrays): the transfer, its lines, the guarded
-    balance updates, the guarded updates of the lots spent, the new lots and the lot
-    entries; it returns the transfer's id and the row counts of the guarded updates,
-    checked here (``LedgerConflict`` otherwise). ``record`` (not yet in the session)
-    becomes the persistent object of that row without another statement."""
-    from sqlalchemy.orm import make_transient_to_detached
-
-    spent = [(account_id, lot_id, part) for account_id, taken in consumed.items()
-             for lot_id, part in taken]
-    credits = [p for p in postings
-               if p.amount > 0 and accounts[p.account_id].kind == WALLET]
-    params = {
-        "programme": record.programme_id, "reason_code": record.reason_code,
-        "reason": record.reason, "actor": record.actor_id,
-        "on_behalf_of": record.on_behalf_of, "at": now, "key": record.idempotency_key,
-        "digest": record.request_hash, "related": record.related_transfer_id,
-        "accounts": [p.account_id for p in postings],
-        "amounts": [p.amount for p in postings],
-    }
-    if spent:
-        params.update(spent_accounts=[a for a, _lot, _part in spent],
-                      spent_lots=[lot for _a, lot, _part in spent],
-                      spent_parts=[part for _a, _lot, part in spent])
-    if credits:
-        params.update(credit_accounts=[p.account_id for p in credits],
-                      credit_amounts=[p.amount for p in credits],
-                      credit_expiry=[UTCDateTime().process_bind_param(p.expires_at, None)
-                                     for p in credits])
-    statement = _write_statement(bool(spent), bool(credits))
-    transfer_id, balances, lots, written = dbsession.execute(statement, params).one()
-    if balances != len(postings) or lots != len(spent) or \
-            written != len(spent) + len(credits):
-        raise LedgerConflict()
-    record.id = transfer_id
-    make_transient_to_detached(record)
     dbsession.add(record)
-
-
-@functools.cache
-def _write_statement(spent, credits):
-    """The statement of ``_write_postgresql``, with lots spent and/or new lots (built
-    once per kind: parsing it costs more CPU than running it)."""
-    from sqlalchemy import text
-
-    ctes = [
-        "t AS (INSERT INTO points_transfers (programme_id, reason_code, reason, actor_id, "
-        "on_behalf_of, at, idempotency_key, request_hash, related_transfer_id) "
-        "VALUES (:programme, :reason_code, :reason, :actor, :on_behalf_of, :at, :key, "
-        ":digest, :related) RETURNING id)",
-        "l AS (INSERT INTO points_lines (transfer_id, account_id, amount) "
-        "SELECT t.id, v.account, v.amount FROM t, unnest(CAST(:accounts AS integer[]), "
-        "CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account, amount, n) "
-        "ORDER BY v.n RETURNING id, account_id)",
-        "b AS (UPDATE points_accounts AS a SET balance = a.balance + v.amount "
-        "FROM unnest(CAST(:accounts AS integer[]), CAST(:amounts AS bigint[])) "
-        "AS v(id, amount) WHERE a.id = v.id "
-        "AND (a.min_balance IS NULL OR a.balance + v.amount >= a.min_balance) "
-        "RETURNING a.id)",
-    ]
-    entries = []
-    if spent:
-        ctes.append(
-            "s AS (UPDATE points_lots AS o SET remaining = o.remaining - v.part "
-            "FROM unnest(CAST(:spent_lots AS bigint[]), CAST(:spent_parts AS bigint[])) "
-            "AS v(id, part) WHERE o.id = v.id AND o.remaining >= v.part RETURNING o.id)")
-        entries.append(
-            "SELECT v.lot, l.id, -v.part, 0, v.n FROM unnest(CAST(:spent_lots AS bigint[]), "
-            "CAST(:spent_accounts AS integer[]), CAST(:spent_parts AS bigint[])) "
-            "WITH ORDINALITY AS v(lot, account, part, n) JOIN l ON l.account_id = v.account")
-    if credits:
-        ctes.append(
-            "n AS (INSERT INTO points_lots (account_id, line_id, amount, remaining, "
-            "expires_at, created) SELECT v.account, l.id, v.amount, v.amount, v.expiry, "
-            ":at FROM unnest(CAST(:credit_accounts AS integer[]), "
-            "CAST(:credit_amounts AS bigint[]), CAST(:credit_expiry AS timestamp[])) "
-            "WITH ORDINALITY AS v(account, amount, expiry, n) "
-            "JOIN l ON l.account_id = v.account ORDER BY v.n "
-            "RETURNING id, line_id, amount)")
-        entries.append("SELECT n.id, n.line_id, n.amount, 1, n.id FROM n")
-    if entries:
-        ctes.append("e AS (INSERT INTO points_lot_entries (lot_id, line_id, amount) "  # noqa: S608 - constant text, values bound
-                    "SELECT lot, line, amount FROM (" + " UNION ALL ".join(entries) +
-                    ") AS x(lot, line, amount, k, n) ORDER BY k, n RETURNING 1)")
-    counts = ["(SELECT id FROM t)", "(SELECT count(*) FROM b)",
-              "(SELECT count(*) FROM s)" if spent else "0",
-              "(SELECT count(*) FROM e)" if entries else "0"]
-    sql = "WITH " + ", ".join(ctes) + " SELECT " + ", ".join(counts)  # noqa: S608 - constant text
-    return text(sql).bindparams(bindparam("at", type_=UTCDateTime))
+    dbsession.flush()
+    _write_rows(dbsession, record.id, postings, accounts, consumed, record.at)
+    return None, {lot_id for taken in consumed.values() for lot_id, _part in taken}
 
 
 def _by_id(column, amounts):
@@ -438,12 +427,14 @@ def _write_rows(dbsession, transfer_id, postings, accounts, consumed, now):
         dbsession.execute(insert(entries_table), entries)
 
 
-def expire_cached(dbsession, account_ids, lot_ids):
+def expire_cached(dbsession, account_ids, lot_ids=None):
     """Reload the objects of the session that guarded bulk updates (the ledger's and the
-    expiry's) made stale."""
+    expiry's) made stale: the accounts ``account_ids`` and the lots ``lot_ids`` (None:
+    every lot of those accounts)."""
     for obj in list(dbsession.identity_map.values()):
-        if (isinstance(obj, Account) and obj.id in account_ids) or \
-                (isinstance(obj, Lot) and obj.id in lot_ids):
+        if (isinstance(obj, Account) and obj.id in account_ids) or (isinstance(obj, Lot) and (
+                vars(obj).get("account_id") in account_ids if lot_ids is None
+                else obj.id in lot_ids)):
             dbsession.expire(obj)
 
 

@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
@@ -79,7 +79,13 @@ def check_balance(dbsession, programme, user_id, amount, now, merchant_id=None):
     ``merchant_id`` also ``till_id``, see ``ledger.wallet_balances``) if it can spend
     ``amount`` now; else InsufficientPoints (the ledger checks again under the lock:
     this is for a clear message). One statement."""
-    wallet = ledger.wallet_balances(dbsession, programme.id, user_id, now, merchant_id)
+    return check_spendable(
+        ledger.wallet_balances(dbsession, programme.id, user_id, now, merchant_id), amount)
+
+
+def check_spendable(wallet, amount):
+    """``wallet`` (a row of ``wallet_balances`` or ``pay_context``, or None) if it can
+    spend ``amount``; else InsufficientPoints, saying so if expired points are why."""
     if wallet is None:
         raise InsufficientPoints()
     spendable = wallet.spendable
@@ -102,6 +108,100 @@ def _replay_statement():
     """``find_replay``'s statement, built once (building costs more CPU than running it)."""
     return select(Payment).join(ledger.Transfer, ledger.Transfer.id == Payment.transfer_id) \
         .where(ledger.Transfer.idempotency_key == bindparam("key"))
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a payment needs of its programme: a snapshot read by ``pay_context``."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str
+    categories: tuple
+    spend_from: date
+    spend_until: date
+
+    localized_name = Programme.localized_name
+
+
+@dataclass(frozen=True)
+class PayContext:
+    """Everything a payment form reads before the ledger, from ``pay_context``.
+
+    ``programme``: ``Terms`` or None (no such programme). ``wallet``: a row like
+    ``ledger.wallet_balances``'s with ``till_id`` (None: the resident has no wallet
+    in it). ``replay``: the resident's payment made with this form's key before
+    (``id``, ``programme_id``, ``amount``), or None.
+    """
+
+    programme: Terms | None
+    wallet: object
+    replay: object
+
+
+def pay_context(dbsession, *, programme_id, user_id, idempotency_key, merchant_id, now):
+    """The ``PayContext`` of a payment form, in ONE statement: the programme, the
+    resident's wallet with its spendable sum and the shop's till in it, and the
+    payment made with the form's key before (``find_replay``). ``programme_id`` and
+    ``merchant_id`` may be None (nothing of them is found then)."""
+    row = dbsession.execute(_context_statement(), {
+        "programme_id": programme_id, "user_id": user_id, "merchant_id": merchant_id,
+        "now": now, "key": f"pay:{user_id}:{idempotency_key}" if idempotency_key else None,
+    }).one()
+    terms = None if row.p_id is None else Terms(
+        id=row.p_id, code=row.code, name=row.name, name_en=row.name_en or "",
+        categories=tuple(row.categories or ()), spend_from=row.spend_from,
+        spend_until=row.spend_until)
+    wallet = None if row.wallet_id is None else _Wallet(
+        id=row.wallet_id, balance=row.balance, spendable=row.spendable, till_id=row.till_id)
+    replay = None if row.replay_id is None else _Replay(
+        id=row.replay_id, programme_id=row.replay_programme, amount=row.replay_amount)
+    return PayContext(terms, wallet, replay)
+
+
+@dataclass(frozen=True)
+class _Wallet:
+    id: int
+    balance: int
+    spendable: int
+    till_id: int | None
+
+
+@dataclass(frozen=True)
+class _Replay:
+    id: int
+    programme_id: int
+    amount: int
+
+
+@functools.cache
+def _context_statement():
+    """``pay_context``'s statement, built once. Outer joins from a one-row table, so
+    that it always answers one row whatever is missing."""
+    from sqlalchemy import JSON, BigInteger, Date, Integer, String, text
+
+    from kairan.db.meta import UTCDateTime
+
+    return text(
+        "SELECT p.id AS p_id, p.code, p.name, p.name_en, p.categories, p.spend_from, "
+        "p.spend_until, w.id AS wallet_id, w.balance, "
+        "(SELECT coalesce(sum(l.remaining), 0) FROM points_lots l WHERE l.account_id = w.id "
+        " AND l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > :now)) AS spendable, "
+        "(SELECT m.id FROM points_accounts m WHERE m.programme_id = p.id "
+        " AND m.merchant_id = :merchant_id) AS till_id, "
+        "r.id AS replay_id, r.programme_id AS replay_programme, r.amount AS replay_amount "
+        "FROM (SELECT 1 AS one) AS o "
+        "LEFT JOIN points_programmes p ON p.id = :programme_id "
+        "LEFT JOIN points_accounts w ON w.programme_id = p.id AND w.user_id = :user_id "
+        " AND w.kind = 'wallet' "
+        "LEFT JOIN (points_transfers t JOIN points_payments r ON r.transfer_id = t.id) "
+        " ON t.idempotency_key = :key"
+    ).bindparams(bindparam("now", type_=UTCDateTime)).columns(
+        p_id=Integer, code=String, name=String, name_en=String, categories=JSON,
+        spend_from=Date, spend_until=Date, wallet_id=Integer, balance=BigInteger,
+        spendable=BigInteger, till_id=Integer, replay_id=BigInteger,
+        replay_programme=Integer, replay_amount=BigInteger)
 
 
 @dataclass

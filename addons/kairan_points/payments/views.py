@@ -149,13 +149,27 @@ def _amount_page(request, code, scan, one_time, **values):
                      **values)
 
 
-def _checked(request, params, now):
-    """(scan, programme, amount, one-time code, wallet) of the request, every refusal
-    checked; PointsRefused. ``wallet``: ``services.check_balance``'s row."""
-    scan, one_time = _resolve(request, params.get("code", ""))
+def _programme_id(params):
     raw = params.get("programme", "")
-    programme = (request.dbsession.get(Programme, int(raw))
-                 if raw.isdigit() and len(raw) < 10 else None)
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _context(request, params, scan, now, idempotency_key=None):
+    return services.pay_context(
+        request.dbsession, programme_id=_programme_id(params), user_id=request.user.id,
+        idempotency_key=idempotency_key,
+        merchant_id=scan.merchant.id if scan is not None else None, now=now)
+
+
+def _checked(request, params, now, context=None):
+    """(scan, programme, amount, one-time code, wallet) of the request, every refusal
+    checked; PointsRefused. ``programme``: ``services.Terms``; ``wallet``: the row of
+    ``services.pay_context`` (with the shop's ``till_id``). ``context``: the form's
+    ``pay_context`` if the caller read it already."""
+    scan, one_time = _resolve(request, params.get("code", ""))
+    if context is None:
+        context = _context(request, params, scan, now)
+    programme = context.programme
     services.check_payable(scan, programme, now)
     amount = ledger.check_amount(_amount(params.get("amount")),
                                  _settings(request)["kairan.points.max_payment"])
@@ -163,8 +177,7 @@ def _checked(request, params, now):
         services.check_one_time(one_time, now)
         if amount != one_time.amount:
             raise services.PaymentRefused(_("The amount must be the one the shop set."))
-    wallet = services.check_balance(request.dbsession, programme, request.user.id, amount,
-                                    now, merchant_id=scan.merchant.id)
+    wallet = services.check_spendable(context.wallet, amount)
     return scan, programme, amount, one_time, wallet
 
 
@@ -224,8 +237,12 @@ def pay_confirm(request):
 def pay_submit(request):
     now = utcnow()
     params = request.POST
-    found = services.find_replay(request.dbsession, request.user.id,
-                                 params.get("idempotency_key", ""))
+    key = params.get("idempotency_key", "")
+    # the programme, the wallet, the shop's till and an earlier payment of this form,
+    # in one statement
+    context = _context(request, params, _scan(request, params.get("code", "")), now,
+                       idempotency_key=key)
+    found = context.replay
     if found is not None:
         # The same form again (a double click, a retry): the first result, if the same.
         if (str(found.programme_id), str(found.amount)) != (params.get("programme"),
@@ -235,13 +252,13 @@ def pay_submit(request):
                              status=error.status)
         return HTTPSeeOther(request.route_url("points.payment", id=found.id))
     try:
-        scan, programme, amount, one_time, wallet = _checked(request, params, now)
+        scan, programme, amount, one_time, wallet = _checked(request, params, now, context)
         step_up = _needs_step_up(request, amount, params)
         if step_up is not None:
             return step_up
         outcome = services.pay(
             request.dbsession, user_id=request.user.id, scan=scan, programme=programme,
-            amount=amount, idempotency_key=params.get("idempotency_key", ""),
+            amount=amount, idempotency_key=key,
             max_payment=_settings(request)["kairan.points.max_payment"], now=now,
             one_time=one_time, wallet=wallet)
     except PointsRefused as error:
