@@ -216,8 +216,9 @@ def prepare_http(args):
 class Client(threading.Thread):
     """One client: keep-alive connections to every server; pays until ``stop_at``."""
 
-    def __init__(self, info, ports, stop_at, flow, seed, shops):
+    def __init__(self, info, ports, stop_at, flow, seed, shops, overdraft_share=0.5):
         super().__init__(daemon=True)
+        self.overdraft_share = overdraft_share
         self.shops = info["codes"][:shops]
         self.info, self.ports, self.stop_at, self.flow = info, ports, stop_at, flow
         self.random = random.Random(seed)
@@ -260,7 +261,8 @@ class Client(threading.Thread):
         n = 0
         while time.perf_counter() < self.stop_at:
             n += 1
-            payer = self.random.choice(scarce if n % 2 else ample)
+            payer = self.random.choice(
+                scarce if self.random.random() < self.overdraft_share else ample)
             amount = 100 if payer["scarce"] else self.random.randint(1, 300)
             port = self.ports[n % len(self.ports)]
             headers = {"Cookie": f"kairan_session={payer['token']}; kairan_csrf={self.csrf}"}
@@ -299,7 +301,8 @@ def run_http(info, servers, args, flow, shops):
     from sqlalchemy import text
 
     stop_at = time.perf_counter() + 2
-    warm = [Client(info, servers.ports, stop_at, flow, -i, shops) for i in range(8)]
+    warm = [Client(info, servers.ports, stop_at, flow, -i, shops, args.overdraft_share)
+            for i in range(8)]
     for c in warm:
         c.start()
     for c in warm:
@@ -309,7 +312,7 @@ def run_http(info, servers, args, flow, shops):
                   time.process_time())
     started = time.perf_counter()
     stop_at = started + args.seconds
-    clients = [Client(info, servers.ports, stop_at, flow, i, shops)
+    clients = [Client(info, servers.ports, stop_at, flow, i, shops, args.overdraft_share)
                for i in range(args.clients)]
     for c in clients:
         c.start()
@@ -504,6 +507,9 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=4, help="waitress threads per server")
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--scarce-points", type=int, default=1000)
+    parser.add_argument("--overdraft-share", type=float, default=0.5,
+                        help="the share of payment attempts made by the residents with few "
+                        "points (once their wallets are dry: refused overdraft attempts)")
     parser.add_argument("--flow", default="post,full", help="post, full or both")
     parser.add_argument("--shops", type=int, default=50, help="shops the payments go to")
     parser.add_argument("--single-shop", action=argparse.BooleanOptionalAction, default=True,

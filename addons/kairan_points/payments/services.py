@@ -255,9 +255,8 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
                   amount=amount, refunded=0, receipt_code=receipt_code(), created=now)
     # a Core INSERT ... RETURNING, then the object without another statement (the ORM's
     # unit of work costs more CPU than the insert itself)
-    table = Payment.__table__
-    payment = Payment(id=dbsession.execute(insert(table).values(**values)
-                                           .returning(table.c.id)).scalar_one(), **values)
+    payment = Payment(id=dbsession.execute(_insert_statement(), values).scalar_one(),
+                      **values)
     make_transient_to_detached(payment)
     dbsession.add(payment)
     if one_time is not None:
@@ -265,6 +264,13 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
                           .values(payment_id=payment.id)
                           .execution_options(synchronize_session=False))
     return PaymentOutcome(payment, False)
+
+
+@functools.cache
+def _insert_statement():
+    """The payment row's INSERT ... RETURNING, built once."""
+    table = Payment.__table__
+    return insert(table).returning(table.c.id)
 
 
 def payment_of_user(dbsession, payment_id, user_id):

@@ -339,3 +339,84 @@ def test_days_expiry_counts_tokyo_dates(programme):
     earned = datetime(2025, 3, 31, 20, 0, tzinfo=UTC)
     assert services.expiry_for(programme, earned) == datetime(2025, 4, 30, 15, 0, tzinfo=UTC)
     assert services.display_expiry(services.expiry_for(programme, earned)) == date(2025, 5, 1)
+
+
+def test_chosen_lots_are_spent_in_the_order_given(dbsession, programme, make_user):
+    resident = make_user()
+    now = utcnow()
+    first = give(dbsession, programme, resident, 100, expires_at=now + timedelta(days=2))
+    second = give(dbsession, programme, resident, 100, expires_at=now + timedelta(days=9))
+    lot_of = {t.id: dbsession.scalar(select(Lot.id).join(Line, Line.id == Lot.line_id)
+                                     .where(Line.transfer_id == t.id))
+              for t in (first, second)}
+    wallet = ledger.wallet_account(dbsession, programme.id, resident.id)
+    shop = ledger.merchant_account(dbsession, programme.id, 7)
+    # the later lot first, as the caller chose (the default would spend the earlier one)
+    record = ledger.transfer(
+        dbsession, programme_id=programme.id, reason_code="payment", idempotency_key=key(),
+        postings=[ledger.Posting(wallet.id, -150,
+                                 lot_ids=(lot_of[second.id], lot_of[first.id])),
+                  ledger.Posting(shop.id, 150)])
+    dbsession.commit()
+    spent = dbsession.execute(
+        select(LotEntry.lot_id, LotEntry.amount).join(Line, Line.id == LotEntry.line_id)
+        .where(Line.transfer_id == record.id).order_by(LotEntry.id)).all()
+    assert [tuple(row) for row in spent] == [(lot_of[second.id], -100),
+                                            (lot_of[first.id], -50)]
+    with pytest.raises(InsufficientPoints):  # the chosen lots hold 50 more, not 60
+        ledger.transfer(
+            dbsession, programme_id=programme.id, reason_code="payment",
+            idempotency_key=key(),
+            postings=[ledger.Posting(wallet.id, -60, lot_ids=(lot_of[first.id],)),
+                      ledger.Posting(shop.id, 60)])
+    dbsession.rollback()
+    verify_ok(dbsession)
+
+
+def test_a_refusal_leaves_the_transaction_usable(dbsession, programme, make_user):
+    """A refused transfer writes nothing and the same transaction goes on and commits
+    (on PostgreSQL the database function answers the refusal instead of raising)."""
+    resident, other = make_user(), make_user()
+    give(dbsession, programme, resident, 100)
+    before = counts(dbsession)
+    with pytest.raises(InsufficientPoints):
+        pay(dbsession, programme, resident, 101)
+    with pytest.raises(UnknownAccount):
+        ledger.transfer(dbsession, programme_id=programme.id, reason_code="payment",
+                        idempotency_key=key(),
+                        postings=[ledger.Posting(10**6, -1), ledger.Posting(10**6 + 1, 1)])
+    pay(dbsession, programme, resident, 40)
+    services.grant(dbsession, programme, other.id, 5, "after the refusals", actor_id=None,
+                   idempotency_key=key())
+    dbsession.commit()
+    assert counts(dbsession) == (before[0] + 2, before[1] + 4, before[2] + 1, before[3] + 2)
+    assert balance(dbsession, ledger.wallet_account(dbsession, programme.id,
+                                                    resident.id).id) == 60
+    verify_ok(dbsession)
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_a_transfer_is_one_statement(dbsession, engine, programme, make_user):
+    from sqlalchemy import event
+
+    resident = make_user()
+    give(dbsession, programme, resident, 100)
+    wallet = ledger.wallet_account(dbsession, programme.id, resident.id)
+    shop = ledger.merchant_account(dbsession, programme.id, 3)
+    dbsession.commit()
+    statements = []
+
+    def seen(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        ledger.transfer(dbsession, programme_id=programme.id, reason_code="payment",
+                        idempotency_key=key(),
+                        postings=[ledger.Posting(wallet.id, -30), ledger.Posting(shop.id, 30)])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(statements) == 1 and "points_transfer(" in statements[0]
+    dbsession.commit()
+    assert balance(dbsession, wallet.id) == 70
+    verify_ok(dbsession)
