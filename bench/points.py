@@ -68,6 +68,7 @@ from points_common import (
     sh,
     write_ini,
 )
+from points_wrk import check_wallets, payment_totals, run_http_wrk
 
 # -- pgbench ---------------------------------------------------------------------------------
 
@@ -298,8 +299,10 @@ class Client(threading.Thread):
 
 
 def run_http(info, servers, args, flow, shops):
-    from sqlalchemy import text
-
+    if args.client == "wrk" and flow == "post":
+        return run_http_wrk(info, servers, args, shops,
+                            lambda: cpu_seconds([p.pid for p in servers.procs]), postgres_cpu)
+    payments_before = payment_totals(info)
     stop_at = time.perf_counter() + 2
     warm = [Client(info, servers.ports, stop_at, flow, -i, shops, args.overdraft_share)
             for i in range(8)]
@@ -360,34 +363,14 @@ def run_http(info, servers, args, flow, shops):
     result.update({f"cpu_ms_{name}": round(1000 * seconds / answered, 2)
                    for name, seconds in zip(("servers", "postgres", "client"), cpu,
                                             strict=True)})
-    # every wallet: its grant minus what was accepted, never below 0
-    engine = engine_for(info["url"])
-    with engine.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT user_id, id, balance FROM points_accounts WHERE kind = 'wallet' "
-            "AND programme_id = :p"), {"p": info["programme"]}).all()
-        # what the ledger-alone runs took from the same wallets
-        spent = info.get("ledger_spent", {})
-        balances = {user: balance + spent.get(account, 0) for user, account, balance in rows}
-        payments = connection.scalar(text("SELECT count(*) FROM points_payments"))
-        negative = connection.scalar(text(
-            "SELECT count(*) FROM points_accounts WHERE balance < 0 AND kind = 'wallet'"))
-    engine.dispose()
-    info.setdefault("accepted", {})
-    for k, v in paid.items():
-        info["accepted"][k] = info["accepted"].get(k, 0) + v
-    info["answered_303"] = info.get("answered_303", 0) + statuses.get("303", 0)
-    wrong = [r["id"] for r in info["residents"]
-             if balances.get(r["id"]) != r["granted"] - info["accepted"].get(r["id"], 0)]
-    dry = sum(1 for r in info["residents"] if r["scarce"] and balances.get(r["id"]) == 0)
-    result.update({"wallets_below_zero": negative, "wallets_wrong": len(wrong),
-                   "scarce_wallets_emptied": dry,
-                   "payment_rows_equal_303": payments == info["answered_303"]})
+    result.update(check_wallets(info, payments_before, statuses.get("303", 0),
+                                sum(paid.values())))
+    negative, wrong = result["wallets_below_zero"], result["wallets_wrong"]
     log(f"    HTTP ({flow}, {shops} shops): {result['payments_s']:,.0f} payments/s "
         f"({result['answers_s']:,.0f} answers/s), refused "
         f"{result['refused']} ({measured}), errors {result['errors']}, p50 "
         f"{result['p50_ms']} ms, p99 {result['p99_ms']} ms; below 0: {negative}, "
-        f"wrong balances: {len(wrong)}, rows = 303s: {result['payment_rows_equal_303']}")
+        f"wrong balances: {wrong}, rows = 303s: {result['payment_rows_equal_303']}")
     log(f"    CPU per answer: servers {result['cpu_ms_servers']} ms, PostgreSQL "
         f"{result['cpu_ms_postgres']} ms, client {result['cpu_ms_client']} ms; load "
         f"{result['load_before']} -> {result['load_after']}")
@@ -507,6 +490,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=4, help="waitress threads per server")
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--scarce-points", type=int, default=1000)
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk",
+                        help="what sends the post flow's payments (the full flow: python)")
     parser.add_argument("--overdraft-share", type=float, default=0.5,
                         help="the share of payment attempts made by the residents with few "
                         "points (once their wallets are dry: refused overdraft attempts)")
