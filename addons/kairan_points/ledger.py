@@ -223,13 +223,19 @@ def _take(lots, needed):
 
 
 def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key, reason="",
-             actor_id=None, on_behalf_of=None, related_transfer_id=None, now=None):
+             actor_id=None, on_behalf_of=None, related_transfer_id=None, now=None,
+             with_row=None):
     """Move points: one ``Transfer`` with one line per ``Posting``; return it.
 
     The same ``idempotency_key`` with the same values returns the first
     transfer (``transfer.replayed`` is True); with other values it raises
     ``IdempotencyConflict``. Refusals (``PointsRefused``) leave the
     transaction untouched; ``LedgerConflict`` means roll back and retry.
+
+    ``with_row``: ``(table, values)``, a row that records what the transfer was for
+    (a payment), inserted with a new transfer only, its ``transfer_id`` column set to
+    the transfer's id (on PostgreSQL in the same statement); its ``id`` is then
+    ``transfer.row_id`` (None when the transfer is replayed).
     """
     now = now or utcnow()
     _validate(postings, reason_code, reason, idempotency_key)
@@ -249,12 +255,17 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
         related_transfer_id=related_transfer_id,
     )
     if dbsession.get_bind().dialect.name == "postgresql":
-        found = _transfer_postgresql(dbsession, record, postings)
+        found = _transfer_postgresql(dbsession, record, postings, with_row)
         spent_lots = None  # not known here: every cached lot of these accounts
     else:
         found, spent_lots = _transfer_sqlite(dbsession, record, postings)
+        if found is None and with_row is not None:
+            table, values = with_row
+            record.row_id = dbsession.execute(
+                insert(table).values({**values, "transfer_id": record.id})
+                .returning(table.c.id)).scalar_one()
     if found is not None:
-        found.replayed = True
+        found.replayed, found.row_id = True, None
         return found
     expire_cached(dbsession, {p.account_id for p in postings}, spent_lots)
     record.replayed = False
@@ -266,12 +277,13 @@ _REFUSALS = {"conflict": IdempotencyConflict, "unknown": UnknownAccount,
              "budget": BudgetExceeded, "insufficient": InsufficientPoints}
 
 
-def _transfer_postgresql(dbsession, record, postings):
+def _transfer_postgresql(dbsession, record, postings, with_row=None):
     """PostgreSQL: the whole transfer is ONE call of the database function
     ``points_transfer`` (migration kairan_points_0008: the locks, the key, the
-    checks and the writes, in the steps of the module docstring). Return the earlier
-    transfer of the same key, or None once ``record`` is the new transfer's persistent
-    object (made without another statement)."""
+    checks and the writes, in the steps of the module docstring), ``with_row``'s
+    INSERT included. Return the earlier transfer of the same key, or None once
+    ``record`` is the new transfer's persistent object (made without another
+    statement)."""
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.orm import make_transient_to_detached
 
@@ -288,8 +300,13 @@ def _transfer_postgresql(dbsession, record, postings):
         "chosen_accounts": [account for account, _lot in chosen],
         "chosen_lots": [lot for _account, lot in chosen],
     }
+    statement = _transfer_call()
+    if with_row is not None:
+        table, values = with_row
+        statement = _transfer_call_with_row(table, tuple(sorted(values)))
+        params.update({f"row_{name}": value for name, value in values.items()})
     try:
-        outcome, transfer_id = dbsession.execute(_transfer_call(), params).one()
+        outcome, transfer_id, record.row_id = dbsession.execute(statement, params).one()
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) == "40001":
             raise LedgerConflict() from error
@@ -305,20 +322,44 @@ def _transfer_postgresql(dbsession, record, postings):
     return None
 
 
+_CALL = (
+    "points_transfer(CAST(:programme AS integer), CAST(:reason_code AS varchar), "
+    "CAST(:reason AS varchar), CAST(:actor AS integer), CAST(:on_behalf_of AS integer), "
+    "CAST(:related AS bigint), CAST(:at AS timestamp), CAST(:key AS varchar), "
+    "CAST(:digest AS varchar), CAST(:accounts AS integer[]), CAST(:amounts AS bigint[]), "
+    "CAST(:expiry AS timestamp[]), CAST(:chosen_accounts AS integer[]), "
+    "CAST(:chosen_lots AS bigint[]))"
+)
+
+
 @functools.cache
 def _transfer_call():
     """The call of ``points_transfer``, built once (every argument cast: the function
     is found by its exact signature)."""
     from sqlalchemy import text
 
+    sql = f"SELECT outcome, transfer_id, NULL AS row_id FROM {_CALL}"  # noqa: S608 - constant
+    return text(sql).bindparams(bindparam("at", type_=UTCDateTime))
+
+
+@functools.cache
+def _transfer_call_with_row(table, columns):
+    """``_transfer_call`` that also inserts a row of ``table`` (``columns`` bound as
+    ``:row_<name>``, each with its column's type) once the transfer is written, built
+    once per table and columns. The function runs once, in the first CTE; the INSERT
+    reads its result (the transfer's row is visible to it: it ran before, in the same
+    transaction)."""
+    from sqlalchemy import text
+
+    names = ", ".join([*columns, "transfer_id"])
+    binds = ", ".join([*(f":row_{name}" for name in columns), "t.transfer_id"])
     return text(
-        "SELECT outcome, transfer_id FROM points_transfer(CAST(:programme AS integer), "
-        "CAST(:reason_code AS varchar), CAST(:reason AS varchar), CAST(:actor AS integer), "
-        "CAST(:on_behalf_of AS integer), CAST(:related AS bigint), CAST(:at AS timestamp), "
-        "CAST(:key AS varchar), CAST(:digest AS varchar), CAST(:accounts AS integer[]), "
-        "CAST(:amounts AS bigint[]), CAST(:expiry AS timestamp[]), "
-        "CAST(:chosen_accounts AS integer[]), CAST(:chosen_lots AS bigint[]))"
-    ).bindparams(bindparam("at", type_=UTCDateTime))
+        f"WITH t AS (SELECT outcome, transfer_id FROM {_CALL}), "  # noqa: S608 - names from the table, values bound
+        f"r AS (INSERT INTO {table.name} ({names}) SELECT {binds} FROM t "
+        "WHERE t.outcome = 'ok' RETURNING id) "
+        "SELECT t.outcome, t.transfer_id, (SELECT id FROM r) AS row_id FROM t"
+    ).bindparams(bindparam("at", type_=UTCDateTime),
+                 *(bindparam(f"row_{name}", type_=table.c[name].type) for name in columns))
 
 
 def mark_written(dbsession):

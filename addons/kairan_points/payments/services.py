@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from kairan.db.meta import utcnow
@@ -241,22 +241,23 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
     till_id = getattr(wallet, "till_id", None)
     if till_id is None:
         till_id = ledger.merchant_account_id(dbsession, programme.id, scan.merchant.id)
+    values = dict(programme_id=programme.id, merchant_id=scan.merchant.id,
+                  branch_id=scan.branch.id, user_id=user_id, amount=amount, refunded=0,
+                  receipt_code=receipt_code(), created=now)
+    # the payment row is written with the transfer (one statement on PostgreSQL), then
+    # made an object without another statement (the ORM's unit of work costs more CPU
+    # than the insert itself)
     record = ledger.transfer(
         dbsession, programme_id=programme.id, reason_code="payment",
         reason=scan.merchant.name[:200], actor_id=user_id,
         idempotency_key=f"pay:{user_id}:{idempotency_key}", now=now,
         postings=[ledger.Posting(wallet.id, -amount), ledger.Posting(till_id, amount)],
+        with_row=(Payment.__table__, values),
     )
     if record.replayed:
         payment = dbsession.scalars(select(Payment).where(Payment.transfer_id == record.id)).one()
         return PaymentOutcome(payment, True)
-    values = dict(transfer_id=record.id, programme_id=programme.id,
-                  merchant_id=scan.merchant.id, branch_id=scan.branch.id, user_id=user_id,
-                  amount=amount, refunded=0, receipt_code=receipt_code(), created=now)
-    # a Core INSERT ... RETURNING, then the object without another statement (the ORM's
-    # unit of work costs more CPU than the insert itself)
-    payment = Payment(id=dbsession.execute(_insert_statement(), values).scalar_one(),
-                      **values)
+    payment = Payment(id=record.row_id, transfer_id=record.id, **values)
     make_transient_to_detached(payment)
     dbsession.add(payment)
     if one_time is not None:
@@ -264,13 +265,6 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
                           .values(payment_id=payment.id)
                           .execution_options(synchronize_session=False))
     return PaymentOutcome(payment, False)
-
-
-@functools.cache
-def _insert_statement():
-    """The payment row's INSERT ... RETURNING, built once."""
-    table = Payment.__table__
-    return insert(table).returning(table.c.id)
 
 
 def payment_of_user(dbsession, payment_id, user_id):

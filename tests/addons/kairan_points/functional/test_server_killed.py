@@ -338,9 +338,10 @@ def test_the_server_killed_mid_payment_leaves_nothing_partial(
 @pytest.mark.postgres_only
 def test_the_server_killed_after_the_ledger_writes_before_commit_leaves_nothing(
         dbsession, engine, registry, app_request, make_programme, make_user, servers):
-    """The payments get further: a second connection holds a SHARE lock on the payments
-    table, so a payment writes its transfer, lines, lots and balances and then waits to
-    insert its payment row; the server is killed there, before any commit."""
+    """The payments get further: a second connection holds a SHARE lock on the audit
+    log, so a payment writes its transfer, lines, lots, balances and payment row and
+    then waits to insert its audit entry; the server is killed there, before any
+    commit."""
     regional = make_programme(code="regional2025")
     residents = [make_user(email=f"payer{i}@example.jp") for i in range(2)]
     wallets = [fund(dbsession, regional, resident) for resident in residents]
@@ -370,16 +371,19 @@ def test_the_server_killed_after_the_ledger_writes_before_commit_leaves_nothing(
     holder = engine.connect()
     threads = [threading.Thread(target=pay, args=sent) for sent in requests_sent]
     try:
-        holder.execute(text("LOCK TABLE points_payments IN SHARE MODE"))
+        holder.execute(text("LOCK TABLE audit_log IN SHARE MODE"))
         for thread in threads:
             thread.start()
-        assert wait_for(engine, "SELECT query FROM pg_stat_activity WHERE application_name "
-                        "= :name AND wait_event_type = 'Lock'", {"name": doomed_name},
+        # two wait for the audit log (after the ledger's writes), two for a wallet's row
+        assert wait_for(engine, "SELECT query, wait_event FROM pg_stat_activity "
+                        "WHERE application_name = :name AND wait_event_type = 'Lock'",
+                        {"name": doomed_name},
                         lambda rows: len(rows) == 4 and sum(
-                            "INSERT INTO points_payments" in query for (query,) in rows) == 2), \
-            "the payments never waited to insert their payment rows"
-        # by now one transaction of each resident has written its transfer, lines and lots
-        # and moved the balances; the second waits for the wallet's row lock
+                            "INSERT INTO audit_log" in query and event == "relation"
+                            for query, event in rows) == 2), \
+            "the payments never waited to insert their audit entries"
+        # by now one transaction of each resident has written its transfer, lines, lots
+        # and payment row and moved the balances; the second waits for the wallet's row
         with engine.connect() as connection:
             writers = connection.execute(text(
                 "SELECT c.relname, count(DISTINCT l.pid) FROM pg_locks l "
@@ -387,9 +391,10 @@ def test_the_server_killed_after_the_ledger_writes_before_commit_leaves_nothing(
                 "JOIN pg_stat_activity a ON a.pid = l.pid "
                 "WHERE a.application_name = :name AND l.mode = 'RowExclusiveLock' "
                 "AND l.granted AND c.relname IN ('points_transfers', 'points_lines', "
-                "'points_lots') GROUP BY c.relname"), {"name": doomed_name}).all()
-        assert dict(writers) == {"points_transfers": 2, "points_lines": 2, "points_lots": 2}, \
-            writers
+                "'points_lots', 'points_payments') GROUP BY c.relname"),
+                {"name": doomed_name}).all()
+        assert dict(writers) == {"points_transfers": 2, "points_lines": 2, "points_lots": 2,
+                                 "points_payments": 2}, writers
         doomed.kill(signal.SIGKILL)
         for thread in threads:
             thread.join(timeout=30)
