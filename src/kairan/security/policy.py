@@ -21,12 +21,16 @@ def get_user(request):
     """The signed-in, active user, or None. Reified as ``request.user``."""
     from kairan.accounts.models import User
 
-    user_id = request.session.user_id
+    session = request.session
+    user_id = session.user_id
     if user_id is None:
         return None
-    # the user and its roles in one statement (the roles are read by every permission
-    # check; the relationship's own "selectin" would be a second round trip)
-    user = request.dbsession.get(User, user_id, options=[joinedload(User.roles)])
+    user = getattr(session, "loaded_user", None)
+    if user is None or user.id != user_id:
+        # signed in during this request: the user and its roles in one statement
+        # (the roles are read by every permission check; the relationship's own
+        # "selectin" would be a second round trip)
+        user = request.dbsession.get(User, user_id, options=[joinedload(User.roles)])
     if user is None or not user.is_active:
         return None
     return user

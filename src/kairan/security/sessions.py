@@ -9,11 +9,14 @@ the request. The session id is rotated at sign-in and at every step-up
 (``rotate``) and deleted on the server at sign-out (``invalidate``).
 """
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from pyramid.interfaces import ISession
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from zope.interface import implementer
 
@@ -39,11 +42,13 @@ def cookie_name(settings) -> str:
 class DatabaseSession:
     """A dict-like ``ISession`` over one ``AuthSession`` row (created lazily)."""
 
-    def __init__(self, request, row=None, token=None):
+    def __init__(self, request, row=None, token=None, user=None):
         self.request = request
         self.row = row
         self.token = token
         self.new = row is None
+        # the row's user as read with the row (roles loaded), for ``request.user``
+        self.loaded_user = user
         self._callback_added = False
 
     # -- persistence ---------------------------------------------------------
@@ -225,17 +230,37 @@ class DatabaseSession:
         row.last_seen = utcnow()
 
 
+@functools.cache
+def _row_and_user_statement():
+    # Built once: only the bound id changes. Like the Session.get it replaces, it
+    # does not flush what the request has pending.
+    from kairan.accounts.models import User
+
+    return (
+        select(AuthSession, User)
+        .outerjoin(User, User.id == AuthSession.user_id)
+        .options(joinedload(User.roles))
+        .where(AuthSession.id == bindparam("id"))
+        .execution_options(autoflush=False)
+    )
+
+
 def load_session(request):
     """The session factory: the row named by the cookie, if live; else a lazy new session."""
     settings = request.registry.settings
     token = request.cookies.get(cookie_name(settings))
     if not token or len(token) > 100:
         return DatabaseSession(request)
-    row = request.dbsession.get(AuthSession, token_hash(token))
-    if row is None:
+    found = (
+        request.dbsession.execute(_row_and_user_statement(), {"id": token_hash(token)})
+        .unique()
+        .one_or_none()
+    )
+    if found is None:
         session = DatabaseSession(request)
         session._set_cookie_later()  # clear the stale cookie
         return session
+    row, user = found
     now = utcnow()
     idle = timedelta(seconds=settings["kairan.session.idle_seconds"])
     total = timedelta(seconds=settings["kairan.session.max_seconds"])
@@ -243,7 +268,7 @@ def load_session(request):
         session = DatabaseSession(request)
         session._set_cookie_later()
         return session
-    session = DatabaseSession(request, row, token)
+    session = DatabaseSession(request, row, token, user)
     request.session_previous_seen = row.last_seen
     if now - row.last_seen > TOUCH_INTERVAL:
         # a level whose idle limit passed stays lapsed once last_seen moves on

@@ -5,10 +5,13 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from pyramid.request import Request, apply_request_extensions
+from sqlalchemy import event, select
 
+from kairan.db.meta import utcnow
 from kairan.security.models import AuthSession
-from kairan.testing import KairanTestApp
+from kairan.security.sessions import token_hash
+from kairan.testing import KairanTestApp, sign_in_directly
 from tests.functional.security.conftest import session_row, travel
 
 
@@ -101,9 +104,79 @@ def test_last_seen_is_refreshed_so_an_active_session_stays(testapp, dbsession, m
     travel(dbsession, testapp, idle=timedelta(minutes=5))
     testapp.get("/account")
     row = session_row(dbsession, testapp)
-    from kairan.db.meta import utcnow
-
     assert utcnow() - row.last_seen < timedelta(minutes=1)
+
+
+class Statements(list):
+    """The SQL ``engine`` runs inside the ``with`` block."""
+
+    def __init__(self, engine):
+        super().__init__()
+        self.engine = engine
+
+    def _append(self, connection, cursor, statement, *args):
+        self.append(statement)
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._append)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._append)
+
+
+def _request(registry, token):
+    request = Request.blank("/", headers={"Cookie": f"kairan_session={token}"})
+    request.registry = registry
+    apply_request_extensions(request)
+    return request
+
+
+def test_a_signed_in_request_reads_session_user_and_roles_in_one_statement(
+        registry, engine, testapp, dbsession, make_user):
+    user = sign_in_directly(testapp, dbsession, make_user(roles=("Reviewer", "Editor")))
+    with Statements(engine) as statements:
+        testapp.get("/healthz")
+    assert len(statements) == 2  # the session with its user and roles, then SELECT 1
+    assert "user_roles" in statements[0] and "SELECT 1" in statements[1]
+    request = _request(registry, testapp.cookies["kairan_session"])
+    with request.tm, Statements(engine) as statements:
+        assert len(statements) == 0
+        assert request.user.id == user.id and request.user.role_names == ["Editor", "Reviewer"]
+        assert request.session.row.user_id == user.id and request.authenticated_userid == user.id
+    assert len(statements) == 1
+
+
+def test_a_disabled_users_live_session_is_anonymous(testapp, dbsession, make_user):
+    user = sign_in_directly(testapp, dbsession, make_user())
+    assert testapp.get("/account").status_int == 200
+    user.status = "disabled"
+    dbsession.commit()
+    testapp.get("/account", status=303)
+
+
+def test_a_session_without_a_user_keeps_its_data(registry, dbsession, clean_db):
+    token = "anonymous-with-a-flash-message"
+    dbsession.add(AuthSession(id=token_hash(token), created=utcnow(), last_seen=utcnow(),
+                              factors={}, data={"_flash_": ["saved"]}))
+    dbsession.commit()
+    request = _request(registry, token)
+    with request.tm:
+        assert request.user is None and request.session.peek_flash() == ["saved"]
+
+
+def test_signing_in_during_a_request_gives_the_new_user(registry, testapp, dbsession,
+                                                          make_user):
+    first = sign_in_directly(testapp, dbsession, make_user())
+    second = make_user(roles=("Operator",))
+    request = _request(registry, testapp.cookies["kairan_session"])
+    request.tm.begin()
+    try:
+        assert request.session.user_id == first.id
+        request.session.sign_in(second.id)
+        assert request.user.id == second.id and request.user.role_names == ["Operator"]
+    finally:
+        request.tm.abort()
 
 
 @pytest.fixture

@@ -44,3 +44,33 @@ def test_audit_never_stores_secrets(session):
     assert entry.detail == {"password": "[redacted]", "Token": "[redacted]",
                             "reason": "credentials"}
     assert entry.address == "192.0.2.1" and entry.at.tzinfo is not None
+
+
+def test_audit_writes_its_row_at_once_and_returns_a_detached_entry(session):
+    request = DummyRequest(dbsession=session, client_addr="192.0.2.1")
+    request.user = None
+    entry = audit(request, "export.download", target="users", detail={"format": "csv"})
+    assert entry not in session
+    stored = session.scalars(select(AuditEntry)).one()
+    assert (stored.action, stored.target, stored.outcome, stored.detail, stored.at) == (
+        "export.download", "users", "success", {"format": "csv"}, entry.at)
+
+
+def test_an_audit_alone_commits_the_request_transaction(tmp_path):
+    # the Core INSERT is invisible to zope.sqlalchemy: audit() marks the session
+    # changed, or a request that only audits would be rolled back as read-only
+    import transaction
+
+    from kairan.db import get_session_factory, get_tm_session
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    AuditEntry.__table__.create(engine)
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        request = DummyRequest(client_addr="192.0.2.1")
+        request.user = None
+        request.dbsession = get_tm_session(get_session_factory(engine), manager, request)
+        audit(request, "export.download")
+    with Session(engine) as check:
+        assert check.scalars(select(AuditEntry.action)).all() == ["export.download"]
+    engine.dispose()
