@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
+from kairan.db import mark_changed
 from kairan.db.meta import UTCDateTime, utcnow
 from kairan_points.errors import (
     BudgetExceeded,
@@ -318,7 +319,8 @@ def _transfer_postgresql(dbsession, record, postings, with_row=None):
     record.id = transfer_id
     make_transient_to_detached(record)
     dbsession.add(record)
-    mark_written(dbsession)
+    # raw SQL wrote: unmarked, the request's transaction would be rolled back as read-only
+    mark_changed(dbsession)
     return None
 
 
@@ -360,16 +362,6 @@ def _transfer_call_with_row(table, columns):
         "SELECT t.outcome, t.transfer_id, (SELECT id FROM r) AS row_id FROM t"
     ).bindparams(bindparam("at", type_=UTCDateTime),
                  *(bindparam(f"row_{name}", type_=table.c[name].type) for name in columns))
-
-
-def mark_written(dbsession):
-    """Tell the request's transaction that SQL it cannot see wrote (zope.sqlalchemy
-    only sees the ORM's writes; unmarked, the request would be rolled back as read-only)."""
-    request = dbsession.info.get("request")
-    if request is not None:
-        import zope.sqlalchemy
-
-        zope.sqlalchemy.mark_changed(dbsession, transaction_manager=request.tm)
 
 
 def _transfer_sqlite(dbsession, record, postings):

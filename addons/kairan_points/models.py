@@ -268,6 +268,9 @@ def _refuse_bulk_ledger_changes(state):
         raise LedgerImmutable(f"{table.name} rows are never changed or deleted")
 
 
+# The bridge's tables (moves, credits, reconciliations) live in its sub-package.
+from kairan_points.bridge import models as _bridge_models  # noqa: E402,F401
+
 # The campaigns' tables live in their sub-package (see below).
 from kairan_points.campaigns import models as _campaigns_models  # noqa: E402,F401
 

@@ -46,16 +46,14 @@ class Environment:
     @contextlib.contextmanager
     def transaction(self):
         """A database session in its own transaction: committed on success, else aborted."""
-        import zope.sqlalchemy
-
-        from kairan.db import get_tm_session
+        from kairan.db import get_tm_session, mark_changed
 
         manager = transaction.TransactionManager(explicit=True)
         with manager:
             dbsession = get_tm_session(self.registry["dbsession_factory"], manager)
             # Commands also write with raw SQL (search index, purges), which
             # zope.sqlalchemy cannot see; unmarked, it would roll those back.
-            zope.sqlalchemy.mark_changed(dbsession, transaction_manager=manager)
+            mark_changed(dbsession)
             yield dbsession
 
     def close(self):

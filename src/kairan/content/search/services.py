@@ -10,7 +10,6 @@ rolled back. ``reindex_all`` rebuilds everything (``kairan search reindex``).
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import zope.sqlalchemy
 from sqlalchemy import func, select
 from sqlalchemy.orm import with_polymorphic
 
@@ -27,6 +26,7 @@ from kairan.content.search.text import (
     snippet,
     tokens,
 )
+from kairan.db import mark_changed
 
 MAX_QUERY_LENGTH = 200
 BATCH = 200
@@ -48,14 +48,6 @@ def node_text(registry, node, locale):
     if extractor is not None:
         return extractor(node, locale) or ""
     return default_text(node, locale)
-
-
-def _mark_changed(dbsession):
-    # Raw SQL is invisible to zope.sqlalchemy: without this a request that
-    # only reindexes would be rolled back as "read only".
-    request = dbsession.info.get("request")
-    if request is not None:
-        zope.sqlalchemy.mark_changed(dbsession, transaction_manager=request.tm)
 
 
 def _trashed_prefixes(dbsession):
@@ -97,7 +89,9 @@ def index_nodes(dbsession, nodes, registry=None):
     for node in nodes:
         if is_indexable(node, trashed):
             _write(dbsession, registry, node)
-    _mark_changed(dbsession)
+    # raw SQL is invisible to zope.sqlalchemy: unmarked, a request that only reindexes
+    # would be rolled back as read-only
+    mark_changed(dbsession)
 
 
 def subtree(dbsession, node):
@@ -137,7 +131,9 @@ def reindex_all(dbsession, registry=None, progress=None):
                 done += 1
         if progress is not None:
             progress(min(start + BATCH, len(ids)), len(ids))
-    _mark_changed(dbsession)
+    # raw SQL is invisible to zope.sqlalchemy: unmarked, a request that only reindexes
+    # would be rolled back as read-only
+    mark_changed(dbsession)
     return done
 
 
