@@ -1,5 +1,6 @@
 """``kairan``: everything an operator runs by hand or from cron."""
 
+import gc
 import os
 import sys
 
@@ -129,6 +130,10 @@ def serve(env, host, port):
         server["port"] = port or 6543
     listen = server.get("listen") or f"{server.get('host')}:{server.get('port')}"
     click.echo(f"serving Kairan on http://{listen}/")
+    # The configured application (registry, routes, templates, mappers) lives as long as
+    # the process: moved out of the collector's generations, it is never scanned again
+    # (a full collection over it took ~66 ms about once per 1,000 requests).
+    gc.freeze()
     waitress_serve(app, **server)
 
 
