@@ -56,6 +56,7 @@ DECLARE
     credit_lots bigint[] := '{}';
     credit_at integer[] := '{}';
     changed integer;
+    chosen boolean;
 BEGIN
     -- 1. the accounts, locked in ascending id order (no deadlock cycles)
     PERFORM 1 FROM points_accounts WHERE id = ANY(p_accounts) ORDER BY id FOR UPDATE;
@@ -91,38 +92,27 @@ BEGIN
         END IF;
         CONTINUE WHEN kinds[i] <> 'wallet';
         needed := -p_amounts[i];
-        IF p_accounts[i] = ANY(coalesce(p_chosen_accounts, '{}')) THEN
-            FOR lot IN
-                SELECT l.id, l.remaining
-                  FROM unnest(p_chosen_lots, p_chosen_accounts) WITH ORDINALITY
-                       AS c(lot_id, account_id, ord)
-                  JOIN points_lots l ON l.id = c.lot_id
-                 WHERE c.account_id = p_accounts[i] AND l.account_id = p_accounts[i]
-                   AND l.remaining > 0
-                 ORDER BY c.ord
-            LOOP
-                EXIT WHEN needed = 0;
-                part := least(lot.remaining, needed);
-                spent_at := spent_at || i;
-                spent_lots := spent_lots || lot.id;
-                spent_parts := spent_parts || part;
-                needed := needed - part;
-            END LOOP;
-        ELSE
-            FOR lot IN
-                SELECT l.id, l.remaining FROM points_lots l
-                 WHERE l.account_id = p_accounts[i] AND l.remaining > 0
-                   AND (l.expires_at IS NULL OR l.expires_at > p_at)
-                 ORDER BY l.expires_at IS NULL, l.expires_at, l.id
-            LOOP
-                EXIT WHEN needed = 0;
-                part := least(lot.remaining, needed);
-                spent_at := spent_at || i;
-                spent_lots := spent_lots || lot.id;
-                spent_parts := spent_parts || part;
-                needed := needed - part;
-            END LOOP;
-        END IF;
+        chosen := p_accounts[i] = ANY(p_chosen_accounts);
+        -- the lots the caller chose, in its order; else the unexpired ones, the first
+        -- to expire first (no expiry last)
+        FOR lot IN
+            SELECT l.id, l.remaining
+              FROM points_lots l
+              LEFT JOIN unnest(p_chosen_lots, p_chosen_accounts) WITH ORDINALITY
+                   AS c(lot_id, account_id, ord)
+                ON c.lot_id = l.id AND c.account_id = p_accounts[i]
+             WHERE l.account_id = p_accounts[i] AND l.remaining > 0
+               AND CASE WHEN chosen THEN c.ord IS NOT NULL
+                        ELSE l.expires_at IS NULL OR l.expires_at > p_at END
+             ORDER BY c.ord, l.expires_at IS NULL, l.expires_at, l.id
+        LOOP
+            EXIT WHEN needed = 0;
+            part := least(lot.remaining, needed);
+            spent_at := spent_at || i;
+            spent_lots := spent_lots || lot.id;
+            spent_parts := spent_parts || part;
+            needed := needed - part;
+        END LOOP;
         IF needed > 0 THEN
             outcome := 'insufficient';
             RETURN;
