@@ -10,15 +10,17 @@ What it measures (bench/README.md, "Points wallet (issue 5)"):
   ``--threads`` threads each; default 4 and 4: on 2 cores, 3 processes of 8 threads cost
   about 20 % more CPU per payment in the GIL) on a fresh PostgreSQL database
   ``kairan_bench_points`` with the demo city; ``--residents`` residents with wallets and
-  sessions made in the database as the tests make them; ``--clients`` client threads
-  with keep-alive connections POST the pay confirmation (``/points/pay/confirm``: CSRF
-  token, shop's static QR code, programme, amount, idempotency key), as the pay page's
-  form does, spread over the servers. A fifth of the residents get few points, and half
-  of the payments are theirs, so their wallets run dry and overdraft attempts are
-  refused. After the run: ``kairan points verify`` must pass, no wallet is below 0,
-  every wallet's balance is its grant minus its accepted payments, and the number of
-  payment rows equals the 303 answers. ``--flow full`` adds the GET of the confirmation
-  page before each POST (two requests a payment).
+  sessions made in the database as the tests make them; ``--clients`` keep-alive
+  connections, spread over the servers, POST the pay confirmation
+  (``/points/pay/confirm``: CSRF token, shop's static QR code, programme, amount,
+  idempotency key), as the pay page's form does: sent by wrk (``--client wrk``, the
+  default; ``points_wrk.py``) or by Python threads (``--client python``). A fifth of the
+  residents get few points and make ``--overdraft-share`` of the attempts (default
+  half), so their wallets run dry and overdraft attempts are refused. After the run:
+  no wallet is below 0, every wallet's balance is its grant minus its payment rows, the
+  payment rows made equal the 303 answers (see ``points_wrk.check_wallets``); at the
+  end ``kairan points verify`` must pass. ``--flow full`` adds the GET of the
+  confirmation page before each POST (two requests a payment; Python client).
 - ``ledger``: ``ledger.transfer`` alone (wallet to shop, one point), in 8 and 32
   threads of this process, each with its own session.
 - ``pgbench``: PostgreSQL's tpcb-like transaction (``pgbench -i -s 10``;
