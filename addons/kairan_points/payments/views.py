@@ -92,13 +92,10 @@ def _amount(raw):
 
 def _wallet_choices(request, scan, now):
     locale = request.localizer.locale_name
-    choices = []
-    for programme in services.eligible_programmes(request.dbsession, scan.merchant):
-        wallet = ledger.wallet_balances(request.dbsession, programme.id, request.user.id, now)
-        spendable = wallet.spendable if wallet is not None else 0
-        choices.append({"id": programme.id, "name": programme.localized_name(locale),
-                        "spendable": f"{spendable:,}"})
-    return choices
+    return [{"id": row.id, "name": Programme.localized_name(row, locale),
+             "spendable": f"{row.spendable:,}"}
+            for row in services.eligible_programmes(request.dbsession, scan.merchant,
+                                                    request.user.id, now)]
 
 
 def _shop(request, scan):

@@ -429,3 +429,26 @@ def test_an_unexpected_error_after_the_ledger_writes_commits_nothing(
     assert wallet_balance(dbsession, regional, resident) == 9_300
     assert till_balance(dbsession, regional, shop) == 700
     verify_ok(dbsession)
+
+
+def test_the_amount_page_offers_the_shops_programmes_with_what_can_be_spent(
+        testapp, dbsession, registry, app_request, make_programme, make_user):
+    """The programmes the shop takes whose categories allow it, each with the resident's
+    unexpired points in it (0 without a wallet); one the shop's category is not allowed
+    in, or the shop does not take, is not offered."""
+    from tests.addons.kairan_points.conftest import give_expiring
+
+    regional = make_programme(code="regional2025", name="県地域ポイント")
+    community = make_programme(code="community", name="地域活動ポイント")
+    make_programme(code="drugs-only", name="くすりポイント", categories=["drugstore"])
+    make_programme(code="not-taken", name="よそのポイント")
+    resident = make_user(email="chooser@example.jp")
+    give(dbsession, regional, resident, 1_234)
+    give_expiring(dbsession, regional, resident, 500, utcnow() - timedelta(days=1))
+    shop = make_merchant(dbsession, programmes=("regional2025", "community", "drugs-only"))
+    sign_in_directly(testapp, dbsession, resident)
+    page = testapp.get("/points/pay", {"code": payload(registry, app_request, shop)})
+    offered = re.findall(r'name="programme"[^>]*value="(\d+)"', page.text)
+    assert offered == [str(regional.id), str(community.id)]
+    assert "1,234" in page.text and "1,734" not in page.text  # the expired 500 not counted
+    assert "くすりポイント" not in page.text and "よそのポイント" not in page.text
