@@ -465,8 +465,9 @@ def issued(dbsession, programme_id):
                                       Account.kind == ISSUER)) or 0)
 
 
-def _spendable_sum(account_id, now):
-    """The sum of the unexpired lots of ``account_id`` (a column or a value)."""
+def spendable_sum(account_id, now):
+    """A SELECT of the sum of the unexpired lots of ``account_id`` (a column or a value;
+    0 when there are none), for statements that read a wallet's spendable points."""
     return (select(func.coalesce(func.sum(Lot.remaining), 0))
             .where(Lot.account_id == account_id, Lot.remaining > 0,
                    or_(Lot.expires_at.is_(None), Lot.expires_at > now)))
@@ -489,16 +490,22 @@ def _wallet_statement(with_till):
     running it)."""
     programme_id = bindparam("programme_id")
     columns = [Account.id, Account.balance,
-               _spendable_sum(Account.id, bindparam("now", type_=UTCDateTime))
+               spendable_sum(Account.id, bindparam("now", type_=UTCDateTime))
                .scalar_subquery().label("spendable")]
     if with_till:
-        till = aliased(Account)
-        columns.append(select(till.id).where(till.programme_id == programme_id,
-                                             till.merchant_id == bindparam("merchant_id"))
-                       .scalar_subquery().label("till_id"))
+        columns.append(till_id_of(programme_id).label("till_id"))
     return select(*columns).where(Account.programme_id == programme_id,
                                   Account.user_id == bindparam("user_id"),
                                   Account.kind == WALLET)
+
+
+def till_id_of(programme_id):
+    """A scalar subquery: the id of the account of the merchant ``:merchant_id`` (a bound
+    parameter) in ``programme_id`` (a column or a value), NULL if it has none yet."""
+    till = aliased(Account)
+    return (select(till.id).where(till.programme_id == programme_id,
+                                  till.merchant_id == bindparam("merchant_id"))
+            .scalar_subquery())
 
 
 def merchant_account_id(dbsession, programme_id, merchant_id):
@@ -513,4 +520,4 @@ def spendable_balance(dbsession, account_id, now=None):
     """The points of a wallet that have not expired (the balance may still hold expired
     lots until ``kairan points expire`` moves them)."""
     now = now or utcnow()
-    return dbsession.scalar(_spendable_sum(account_id, now)) or 0
+    return dbsession.scalar(spendable_sum(account_id, now)) or 0

@@ -15,10 +15,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from kairan.db.meta import utcnow
+from kairan.db.meta import UTCDateTime, utcnow
 from kairan.i18n.translation import _
 from kairan_points import ledger
 from kairan_points.errors import IdempotencyConflict, InsufficientPoints, PointsRefused
@@ -55,19 +55,16 @@ def eligible_programmes(dbsession, merchant, user_id, now):
 @functools.cache
 def _eligible_statement():
     """``eligible_programmes``'s statement, built once."""
-    from kairan.db.meta import UTCDateTime
-    from kairan_points.models import Account, Lot
+    from kairan_points.models import WALLET, Account
 
-    spendable = (select(func.coalesce(func.sum(Lot.remaining), 0))
-                 .join(Account, Account.id == Lot.account_id)
+    wallet_id = (select(Account.id)
                  .where(Account.programme_id == Programme.id,
-                        Account.user_id == bindparam("user_id"), Account.kind == "wallet",
-                        Lot.remaining > 0,
-                        or_(Lot.expires_at.is_(None),
-                            Lot.expires_at > bindparam("now", type_=UTCDateTime)))
-                 .scalar_subquery())
+                        Account.user_id == bindparam("user_id"), Account.kind == WALLET)
+                 # two levels down (inside the lots' sum): correlated by name
+                 .correlate(Programme).scalar_subquery())
+    spendable = ledger.spendable_sum(wallet_id, bindparam("now", type_=UTCDateTime))
     return (select(Programme.id, Programme.name, Programme.name_en, Programme.categories,
-                   spendable.label("spendable"))
+                   spendable.scalar_subquery().label("spendable"))
             .where(Programme.code.in_(bindparam("codes", expanding=True)))
             .order_by(Programme.id))
 
@@ -199,31 +196,32 @@ class _Replay:
 
 @functools.cache
 def _context_statement():
-    """``pay_context``'s statement, built once. Outer joins from a one-row table, so
+    """``pay_context``'s statement, built once: outer joins from a one-row select, so
     that it always answers one row whatever is missing."""
-    from sqlalchemy import JSON, BigInteger, Date, Integer, String, text
+    from sqlalchemy import and_, literal
 
-    from kairan.db.meta import UTCDateTime
+    from kairan_points.models import WALLET, Account
 
-    return text(
-        "SELECT p.id AS p_id, p.code, p.name, p.name_en, p.categories, p.spend_from, "
-        "p.spend_until, w.id AS wallet_id, w.balance, "
-        "(SELECT coalesce(sum(l.remaining), 0) FROM points_lots l WHERE l.account_id = w.id "
-        " AND l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > :now)) AS spendable, "
-        "(SELECT m.id FROM points_accounts m WHERE m.programme_id = p.id "
-        " AND m.merchant_id = :merchant_id) AS till_id, "
-        "r.id AS replay_id, r.programme_id AS replay_programme, r.amount AS replay_amount "
-        "FROM (SELECT 1 AS one) AS o "
-        "LEFT JOIN points_programmes p ON p.id = :programme_id "
-        "LEFT JOIN points_accounts w ON w.programme_id = p.id AND w.user_id = :user_id "
-        " AND w.kind = 'wallet' "
-        "LEFT JOIN (points_transfers t JOIN points_payments r ON r.transfer_id = t.id) "
-        " ON t.idempotency_key = :key"
-    ).bindparams(bindparam("now", type_=UTCDateTime)).columns(
-        p_id=Integer, code=String, name=String, name_en=String, categories=JSON,
-        spend_from=Date, spend_until=Date, wallet_id=Integer, balance=BigInteger,
-        spendable=BigInteger, till_id=Integer, replay_id=BigInteger,
-        replay_programme=Integer, replay_amount=BigInteger)
+    programme, wallet = Programme.__table__.alias("p"), Account.__table__.alias("w")
+    transfer, replay = ledger.Transfer.__table__.alias("t"), Payment.__table__.alias("r")
+    one = select(literal(1).label("one")).subquery("o")
+    joined = (
+        one.outerjoin(programme, programme.c.id == bindparam("programme_id"))
+        .outerjoin(wallet, and_(wallet.c.programme_id == programme.c.id,
+                                wallet.c.user_id == bindparam("user_id"),
+                                wallet.c.kind == WALLET))
+        .outerjoin(transfer.join(replay, replay.c.transfer_id == transfer.c.id),
+                   transfer.c.idempotency_key == bindparam("key")))
+    spendable = ledger.spendable_sum(wallet.c.id, bindparam("now", type_=UTCDateTime))
+    return select(
+        programme.c.id.label("p_id"), programme.c.code, programme.c.name,
+        programme.c.name_en, programme.c.categories, programme.c.spend_from,
+        programme.c.spend_until, wallet.c.id.label("wallet_id"), wallet.c.balance,
+        spendable.scalar_subquery().label("spendable"),
+        ledger.till_id_of(programme.c.id).label("till_id"),
+        replay.c.id.label("replay_id"), replay.c.programme_id.label("replay_programme"),
+        replay.c.amount.label("replay_amount"),
+    ).select_from(joined)
 
 
 @dataclass
