@@ -1,5 +1,6 @@
 """Writing to the audit log."""
 
+import functools
 import logging
 
 from sqlalchemy import insert
@@ -61,7 +62,13 @@ def _insert(dbsession, values):
     # A Core INSERT rather than the ORM's add and flush: entries are never read
     # back in the request, and the unit of work costs an audited request about
     # 0.2 ms more CPU (measured on PostgreSQL).
-    dbsession.execute(insert(AuditEntry.__table__), values)
+    dbsession.execute(_insert_statement(), values)
+
+
+@functools.cache
+def _insert_statement():
+    """The INSERT of ``_insert``, built once (every audited request runs it)."""
+    return insert(AuditEntry.__table__)
 
 
 def _values(request, action, target, outcome, detail, actor_id, on_behalf_of):
