@@ -142,6 +142,18 @@ class Servers:
                 proc.kill()
 
 
+def server_url(url, socket_dir):
+    """The servers' database URL: over the Unix socket in ``socket_dir`` when given."""
+    if not socket_dir:
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    # written out by hand: an ini file would take a %-escaped path for interpolation
+    return (f"{parsed.drivername}://{parsed.username or ''}@/{parsed.database}"
+            f"?host={socket_dir}")
+
+
 def free_port():
     import socket
 
@@ -490,6 +502,9 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--servers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4, help="waitress threads per server")
+    parser.add_argument("--pg-socket", default="",
+                        help="the servers reach PostgreSQL over the Unix socket in this "
+                        "directory (e.g. /var/run/postgresql) instead of TCP")
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--scarce-points", type=int, default=1000)
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk",
@@ -526,7 +541,8 @@ def main(argv=None):
         if pg_url:
             entry["pgbench_c8"] = pgbench(pg_url, 8, args.seconds)
         if "http" in only:
-            servers = Servers(WORK, info["url"], args.servers, args.threads)
+            servers = Servers(WORK, server_url(info["url"], args.pg_socket), args.servers,
+                              args.threads)
             try:
                 for flow in args.flow.split(","):
                     entry[f"http_{flow}"] = run_http(info, servers, args, flow, args.shops)

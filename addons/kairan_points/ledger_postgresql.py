@@ -5,7 +5,7 @@ docstring); SQLite runs the same steps in Python in ``ledger.py``."""
 
 import functools
 
-from sqlalchemy import bindparam
+from sqlalchemy import BigInteger, String, bindparam, column
 
 from kairan.db import mark_changed
 from kairan.db.meta import UTCDateTime
@@ -79,6 +79,12 @@ _CALL = (
 )
 
 
+# The call's result columns, typed: SQLAlchemy then keeps the result's description
+# with the compiled statement instead of matching the cursor's on every call (~0.2 ms).
+_RESULT = (column("outcome", String), column("transfer_id", BigInteger),
+           column("row_id", BigInteger))
+
+
 @functools.cache
 def _transfer_call():
     """The call of ``points_transfer``, built once (every argument cast: the function
@@ -86,7 +92,7 @@ def _transfer_call():
     from sqlalchemy import text
 
     sql = f"SELECT outcome, transfer_id, NULL AS row_id FROM {_CALL}"  # noqa: S608 - constant
-    return text(sql).bindparams(bindparam("at", type_=UTCDateTime))
+    return text(sql).bindparams(bindparam("at", type_=UTCDateTime)).columns(*_RESULT)
 
 
 @functools.cache
@@ -106,4 +112,5 @@ def _transfer_call_with_row(table, columns):
         "WHERE t.outcome = 'ok' RETURNING id) "
         "SELECT t.outcome, t.transfer_id, (SELECT id FROM r) AS row_id FROM t"
     ).bindparams(bindparam("at", type_=UTCDateTime),
-                 *(bindparam(f"row_{name}", type_=table.c[name].type) for name in columns))
+                 *(bindparam(f"row_{name}", type_=table.c[name].type) for name in columns)
+                 ).columns(*_RESULT)

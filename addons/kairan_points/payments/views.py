@@ -178,6 +178,14 @@ def _checked(request, params, now, context=None):
     return scan, programme, amount, one_time, wallet
 
 
+def _see_other(location):
+    """A 303 to ``location`` without the HTML body Pyramid writes into one (it builds
+    it from the Accept header, ~0.05 ms; a browser follows the Location unseen)."""
+    response = HTTPSeeOther(location)
+    response.empty_body = True
+    return response
+
+
 def _needs_step_up(request, amount, params=None):
     """The step-up redirect if ``amount`` needs one that was not proven, else None.
 
@@ -247,7 +255,7 @@ def pay_submit(request):
             error = IdempotencyConflict()
             return _pay_page(request, stage="code", code="", alert=error.message,
                              status=error.status)
-        return HTTPSeeOther(request.route_url("points.payment", id=found.id))
+        return _see_other(request.route_url("points.payment", id=found.id))
     try:
         scan, programme, amount, one_time, wallet = _checked(request, params, now, context)
         step_up = _needs_step_up(request, amount, params)
@@ -267,7 +275,7 @@ def pay_submit(request):
     if not outcome.replayed:
         audit(request, "points.payment", target=f"points-payment:{payment.id}",
               detail={"merchant": payment.merchant_id, "amount": payment.amount})
-    return HTTPSeeOther(request.route_url("points.payment", id=payment.id))
+    return _see_other(request.route_url("points.payment", id=payment.id))
 
 
 @view_config(route_name="points.payment", renderer=RECEIPT, permission=Permission.MEMBER,

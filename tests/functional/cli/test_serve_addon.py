@@ -68,3 +68,28 @@ def test_addon_new_refuses_bad_names_and_existing_directories(tmp_path, kairan):
     result = kairan("addon", "new", "kairan_library", "--dir", tmp_path / "taken", expect=1)
     assert "already exists" in result.output
     assert list((tmp_path / "taken").iterdir()) == []
+
+
+def test_serve_hands_waitress_a_frozen_app_and_a_wider_young_generation(kairan, monkeypatch):
+    import gc
+
+    import waitress
+
+    from kairan.cli.main import GC_YOUNG_THRESHOLD
+
+    seen = {}
+
+    def fake_serve(app, **server):
+        seen.update(threshold=gc.get_threshold(), frozen=gc.get_freeze_count(), server=server)
+
+    monkeypatch.setattr(waitress, "serve", fake_serve)
+    before = gc.get_threshold()
+    try:
+        kairan("serve", "--port", "6599")
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+    assert seen["threshold"] == (GC_YOUNG_THRESHOLD, *before[1:])
+    assert GC_YOUNG_THRESHOLD > before[0]
+    assert seen["frozen"] > 0
+    assert seen["server"]["port"] == 6599
