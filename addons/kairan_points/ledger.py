@@ -226,7 +226,7 @@ def _take(lots, needed):
 
 def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key, reason="",
              actor_id=None, on_behalf_of=None, related_transfer_id=None, now=None,
-             with_row=None):
+             with_row=None, then_row=None):
     """Move points: one ``Transfer`` with one line per ``Posting``; return it.
 
     The same ``idempotency_key`` with the same values returns the first
@@ -237,10 +237,19 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
     ``with_row``: ``(table, values)``, a row that records what the transfer was for
     (a payment), inserted with a new transfer only, its ``transfer_id`` column set to
     the transfer's id (on PostgreSQL in the same statement); its ``id`` is then
-    ``transfer.row_id`` (None when the transfer is replayed).
+    ``transfer.row_id`` (None when the transfer is replayed). ``then_row``:
+    ``(table, values, column, prefix)``, a row inserted after that one (the audit entry
+    of a payment), its ``column`` ``prefix`` followed by that row's id; with
+    ``with_row`` only.
     """
     now = now or utcnow()
     _validate(postings, reason_code, reason, idempotency_key)
+    if then_row is not None:
+        if with_row is None:
+            raise ValueError("then_row follows with_row")
+        then_table, then_values, column, prefix = then_row
+        then_row = (then_table, {k: v for k, v in then_values.items() if k != column},
+                    column, prefix)
     postings = [Posting(p.account_id, int(p.amount), p.expires_at, tuple(p.lot_ids))
                 for p in postings]
     digest = request_hash(
@@ -257,7 +266,7 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
         related_transfer_id=related_transfer_id,
     )
     if dbsession.get_bind().dialect.name == "postgresql":
-        found = transfer_postgresql(dbsession, record, postings, with_row)
+        found = transfer_postgresql(dbsession, record, postings, with_row, then_row)
         spent_lots = None  # not known here: every cached lot of these accounts
     else:
         found, spent_lots = _transfer_sqlite(dbsession, record, postings)
@@ -266,6 +275,10 @@ def transfer(dbsession, *, programme_id, postings, reason_code, idempotency_key,
             record.row_id = dbsession.execute(
                 insert(table).values({**values, "transfer_id": record.id})
                 .returning(table.c.id)).scalar_one()
+            if then_row is not None:
+                then_table, then_values, column, prefix = then_row
+                dbsession.execute(insert(then_table).values(
+                    {**then_values, column: f"{prefix}{record.row_id}"}))
     if found is not None:
         found.replayed, found.row_id = True, None
         return found

@@ -23,11 +23,12 @@ REFUSALS = {"conflict": IdempotencyConflict, "unknown": UnknownAccount,
              "budget": BudgetExceeded, "insufficient": InsufficientPoints}
 
 
-def transfer_postgresql(dbsession, record, postings, with_row=None):
+def transfer_postgresql(dbsession, record, postings, with_row=None, then_row=None):
     """PostgreSQL: the whole transfer is ONE call of the database function
     ``points_transfer`` (migration kairan_points_0008: the locks, the key, the
     checks and the writes, in the steps of the module docstring), ``with_row``'s
-    INSERT included. Return the earlier transfer of the same key, or None once
+    INSERT included, and ``then_row``'s after it (see ``ledger.transfer``). Return the
+    earlier transfer of the same key, or None once
     ``record`` is the new transfer's persistent object (made without another
     statement)."""
     from sqlalchemy.exc import DBAPIError
@@ -49,7 +50,13 @@ def transfer_postgresql(dbsession, record, postings, with_row=None):
     statement = _transfer_call()
     if with_row is not None:
         table, values = with_row
-        statement = _transfer_call_with_row(table, tuple(sorted(values)))
+        then = None
+        if then_row is not None:
+            then_table, then_values, then_column, prefix = then_row
+            then = (then_table, tuple(sorted(then_values)), then_column)
+            params.update({f"then_{name}": value for name, value in then_values.items()})
+            params["then_prefix"] = prefix
+        statement = _transfer_call_with_row(table, tuple(sorted(values)), then)
         params.update({f"row_{name}": value for name, value in values.items()})
     try:
         outcome, transfer_id, record.row_id = dbsession.execute(statement, params).one()
@@ -96,21 +103,32 @@ def _transfer_call():
 
 
 @functools.cache
-def _transfer_call_with_row(table, columns):
+def _transfer_call_with_row(table, columns, then=None):
     """``_transfer_call`` that also inserts a row of ``table`` (``columns`` bound as
     ``:row_<name>``, each with its column's type) once the transfer is written, built
     once per table and columns. The function runs once, in the first CTE; the INSERT
     reads its result (the transfer's row is visible to it: it ran before, in the same
-    transaction)."""
+    transaction). ``then``: ``(table, columns, column)`` of a second row inserted after
+    that one (bound as ``:then_<name>``), its ``column`` ``:then_prefix`` followed by the
+    first row's id; PostgreSQL runs a data-modifying CTE whether or not it is read."""
     from sqlalchemy import text
 
     names = ", ".join([*columns, "transfer_id"])
     binds = ", ".join([*(f":row_{name}" for name in columns), "t.transfer_id"])
+    binds_of = [bindparam(f"row_{name}", type_=table.c[name].type) for name in columns]
+    second = ""
+    if then is not None:
+        then_table, then_columns, then_column = then
+        then_names = ", ".join([*then_columns, then_column])
+        then_binds = ", ".join([*(f":then_{name}" for name in then_columns),
+                                "CAST(:then_prefix AS varchar) || r.id"])
+        second = (f", a AS (INSERT INTO {then_table.name} ({then_names}) "  # noqa: S608 - names from the table, values bound
+                  f"SELECT {then_binds} FROM r)")
+        binds_of += [bindparam(f"then_{name}", type_=then_table.c[name].type)
+                     for name in then_columns]
     return text(
         f"WITH t AS (SELECT outcome, transfer_id FROM {_CALL}), "  # noqa: S608 - names from the table, values bound
         f"r AS (INSERT INTO {table.name} ({names}) SELECT {binds} FROM t "
-        "WHERE t.outcome = 'ok' RETURNING id) "
+        f"WHERE t.outcome = 'ok' RETURNING id){second} "
         "SELECT t.outcome, t.transfer_id, (SELECT id FROM r) AS row_id FROM t"
-    ).bindparams(bindparam("at", type_=UTCDateTime),
-                 *(bindparam(f"row_{name}", type_=table.c[name].type) for name in columns)
-                 ).columns(*_RESULT)
+    ).bindparams(bindparam("at", type_=UTCDateTime), *binds_of).columns(*_RESULT)

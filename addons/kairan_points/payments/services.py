@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
+from kairan.audit.models import AuditEntry
 from kairan.db.meta import UTCDateTime, utcnow
 from kairan.i18n.translation import _
 from kairan_points import ledger
@@ -29,6 +30,7 @@ from kairan_points.services import expiry_for, tokyo_date, tokyo_midnight
 # No 0/O, 1/I/L: a receipt code read aloud or from a screen is never misread.
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 RECEIPT_LENGTH = 6
+PAYMENT_TARGET = "points-payment:"  # an audit entry's target: this and the payment's id
 
 
 class PaymentRefused(PointsRefused):
@@ -231,7 +233,7 @@ class PaymentOutcome:
 
 
 def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_payment,
-        now=None, one_time=None, wallet=None):
+        now=None, one_time=None, wallet=None, audit_entry=None):
     """The resident ``user_id`` pays ``amount`` points of ``programme`` at the scanned shop.
 
     The same ``idempotency_key`` (per resident) gives the first payment again
@@ -241,6 +243,9 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
     this transaction, after the caller looked for a replay with ``find_replay``
     itself (the pay form's POST): neither is done twice. The ledger looks the key
     up again under its locks and checks the balance there in any case.
+    ``audit_entry``: the values of an audit entry (``kairan.audit.services.entry_values``)
+    written with a new payment, in the same statement on PostgreSQL, its target the
+    payment (``points-payment:<id>``); not with a replayed one.
     """
     now = now or utcnow()
     if not isinstance(idempotency_key, str) or not 16 <= len(idempotency_key) <= 100:
@@ -273,6 +278,8 @@ def pay(dbsession, *, user_id, scan, programme, amount, idempotency_key, max_pay
         idempotency_key=f"pay:{user_id}:{idempotency_key}", now=now,
         postings=[ledger.Posting(wallet.id, -amount), ledger.Posting(till_id, amount)],
         with_row=(Payment.__table__, values),
+        then_row=None if audit_entry is None else (
+            AuditEntry.__table__, audit_entry, "target", PAYMENT_TARGET),
     )
     if record.replayed:
         payment = dbsession.scalars(select(Payment).where(Payment.transfer_id == record.id)).one()

@@ -18,7 +18,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
-from kairan.audit.services import audit, audit_now
+from kairan.audit.services import audit, audit_now, entry_values
 from kairan.db.meta import utcnow
 from kairan.i18n.translation import _
 from kairan.security.assurance import insufficient_assurance, required_level, wants_json
@@ -261,21 +261,20 @@ def pay_submit(request):
         step_up = _needs_step_up(request, amount, params)
         if step_up is not None:
             return step_up
+        # the audit entry is written with the payment (one statement on PostgreSQL)
         outcome = services.pay(
             request.dbsession, user_id=request.user.id, scan=scan, programme=programme,
             amount=amount, idempotency_key=key,
             max_payment=_settings(request)["kairan.points.max_payment"], now=now,
-            one_time=one_time, wallet=wallet)
+            one_time=one_time, wallet=wallet, audit_entry=entry_values(
+                request, "points.payment",
+                detail={"merchant": scan.merchant.id, "amount": amount}))
     except PointsRefused as error:
         request.tm.doom()
         audit_now(request, "points.payment", outcome="refused",
                   detail={"reason": type(error).__name__})
         return _refused(request, params, error)
-    payment = outcome.payment
-    if not outcome.replayed:
-        audit(request, "points.payment", target=f"points-payment:{payment.id}",
-              detail={"merchant": payment.merchant_id, "amount": payment.amount})
-    return _see_other(request.route_url("points.payment", id=payment.id))
+    return _see_other(request.route_url("points.payment", id=outcome.payment.id))
 
 
 @view_config(route_name="points.payment", renderer=RECEIPT, permission=Permission.MEMBER,
@@ -372,11 +371,11 @@ def merchant_refund(request):
             refund_days=_settings(request)["kairan.points.refund_days"])
     except PointsRefused as error:
         request.tm.doom()
-        audit_now(request, "points.refund", target=f"points-payment:{payment.id}",
+        audit_now(request, "points.refund", target=f"{services.PAYMENT_TARGET}{payment.id}",
                   outcome="refused", detail={"reason": type(error).__name__})
         return merchant_payments(request, alert=error.message, status=error.status)
     if not record.replayed:
-        audit(request, "points.refund", target=f"points-payment:{payment.id}",
+        audit(request, "points.refund", target=f"{services.PAYMENT_TARGET}{payment.id}",
               detail={"merchant": merchant.id, "transfer": record.id})
     request.session.flash(request.localizer.translate(_("The refund is done.")))
     return HTTPSeeOther(request.route_url("points.merchant_payments", merchant_id=merchant.id))

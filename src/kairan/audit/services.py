@@ -31,7 +31,7 @@ def audit(request, action, target=None, outcome="success", detail=None, actor_id
     a resident's session (``acting_user_id``), the staff member is the actor
     and the resident is ``on_behalf_of``.
     """
-    values = _values(request, action, target, outcome, detail, actor_id, on_behalf_of)
+    values = entry_values(request, action, target, outcome, detail, actor_id, on_behalf_of)
     dbsession = request.dbsession
     _insert(dbsession, values)
     mark_changed(dbsession)
@@ -45,7 +45,7 @@ def audit_now(request, action, target=None, outcome="denied", detail=None):
     forbidden view aborts the request's transaction), which must still be
     on record.
     """
-    values = _values(request, action, target, outcome, detail, None, None)
+    values = entry_values(request, action, target, outcome, detail)
     dbsession = request.registry["dbsession_factory"]()
     try:
         _insert(dbsession, values)
@@ -71,7 +71,10 @@ def _insert_statement():
     return insert(AuditEntry.__table__)
 
 
-def _values(request, action, target, outcome, detail, actor_id, on_behalf_of):
+def entry_values(request, action, target=None, outcome="success", detail=None, actor_id=None,
+                 on_behalf_of=None):
+    """The column values of an audit entry of this request, as ``audit`` writes them
+    (for a caller that writes the row in a statement of its own)."""
     session_row = getattr(request.session, "row", None) if "session" in request.__dict__ else None
     if actor_id is None:
         user = request.user

@@ -453,3 +453,32 @@ def test_the_amount_page_offers_the_shops_programmes_with_what_can_be_spent(
     assert offered == [str(regional.id), str(community.id)]
     assert "1,234" in page.text and "1,734" not in page.text  # the expired 500 not counted
     assert "くすりポイント" not in page.text and "よそのポイント" not in page.text
+
+
+def test_the_audit_entry_is_written_with_a_new_payment_only(dbsession, registry, app_request,
+                                                            regional, shop, resident):
+    scan = registry.getUtility(IMerchantDirectory).verify_payload(
+        app_request, payload(registry, app_request, shop))
+    entry = {"at": utcnow(), "actor_id": resident.id, "on_behalf_of": None,
+             "action": "points.payment", "target": None, "address": "192.0.2.7",
+             "outcome": "success", "detail": {"amount": 700}}
+    same_key = key() + "-0123456789"
+
+    def pay(amount, idempotency_key):
+        return payments.pay(dbsession, user_id=resident.id, scan=scan, programme=regional,
+                            amount=amount, idempotency_key=idempotency_key,
+                            max_payment=100_000, audit_entry=entry)
+
+    first = pay(700, same_key)
+    again = pay(700, same_key)  # the same form again: the first payment, no second entry
+    with pytest.raises(payments.PointsRefused):
+        pay(50_000, key() + "-0123456789")  # more than the wallet holds: nothing written
+    dbsession.commit()
+    assert again.replayed and again.payment.id == first.payment.id
+    rows = dbsession.execute(select(AuditEntry.target, AuditEntry.address, AuditEntry.detail,
+                                    AuditEntry.actor_id)
+                             .where(AuditEntry.action == "points.payment")).all()
+    assert [tuple(row) for row in rows] == [
+        (f"points-payment:{first.payment.id}", "192.0.2.7", {"amount": 700}, resident.id)]
+    assert wallet_balance(dbsession, regional, resident) == 10_000 - 700
+    verify_ok(dbsession)

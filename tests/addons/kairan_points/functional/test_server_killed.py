@@ -10,7 +10,7 @@ and lots (``verify_ok``), each wallet is at "before" or "after" whole payments, 
 every acknowledged payment is there. A restarted server given the same requests
 (same idempotency keys) makes each payment exactly once. A second test kills the
 server later in the transaction: after the ledger's writes (transfer, lines, lots,
-balances), while the payment row waits for a table lock.
+balances), while its lot entries wait for a table lock.
 """
 
 import os
@@ -338,10 +338,11 @@ def test_the_server_killed_mid_payment_leaves_nothing_partial(
 @pytest.mark.postgres_only
 def test_the_server_killed_after_the_ledger_writes_before_commit_leaves_nothing(
         dbsession, engine, registry, app_request, make_programme, make_user, servers):
-    """The payments get further: a second connection holds a SHARE lock on the audit
-    log, so a payment writes its transfer, lines, lots, balances and payment row and
-    then waits to insert its audit entry; the server is killed there, before any
-    commit."""
+    """The payments get further: a second connection holds a SHARE lock on the lot
+    entries, so a payment writes its transfer, lines, balances and lots and then waits
+    to insert its lot entries (the ledger function's last write; the payment row and
+    the audit entry follow in the same statement); the server is killed there, before
+    any commit."""
     regional = make_programme(code="regional2025")
     residents = [make_user(email=f"payer{i}@example.jp") for i in range(2)]
     wallets = [fund(dbsession, regional, resident) for resident in residents]
@@ -371,19 +372,21 @@ def test_the_server_killed_after_the_ledger_writes_before_commit_leaves_nothing(
     holder = engine.connect()
     threads = [threading.Thread(target=pay, args=sent) for sent in requests_sent]
     try:
-        holder.execute(text("LOCK TABLE audit_log IN SHARE MODE"))
+        holder.execute(text("LOCK TABLE points_lot_entries IN SHARE MODE"))
         for thread in threads:
             thread.start()
-        # two wait for the audit log (after the ledger's writes), two for a wallet's row
+        # two wait for the lot entries (after the ledger's other writes), two for a
+        # wallet's row
         assert wait_for(engine, "SELECT query, wait_event FROM pg_stat_activity "
                         "WHERE application_name = :name AND wait_event_type = 'Lock'",
                         {"name": doomed_name},
                         lambda rows: len(rows) == 4 and sum(
-                            "INSERT INTO audit_log" in query and event == "relation"
+                            "points_transfer(" in query and event == "relation"
                             for query, event in rows) == 2), \
-            "the payments never waited to insert their audit entries"
-        # by now one transaction of each resident has written its transfer, lines, lots
-        # and payment row and moved the balances; the second waits for the wallet's row
+            "the payments never waited to insert their lot entries"
+        # by now one transaction of each resident has written its transfer, lines and
+        # lots and moved the balances (the payment row's table is locked for its insert
+        # since the statement began); the second waits for the wallet's row
         with engine.connect() as connection:
             writers = connection.execute(text(
                 "SELECT c.relname, count(DISTINCT l.pid) FROM pg_locks l "
