@@ -25,10 +25,10 @@ Every lot is only ever touched while its account's row is locked, which is
 what makes the lot arithmetic safe under concurrency.
 
 On PostgreSQL, steps 2 to 5 are one call of the database function
-``points_transfer`` (migration kairan_points_0008, called by
-``kairan_points.ledger_postgresql``): one round trip instead of four, the same
-checks in the same order, refusals returned rather than raised so that the
-transaction stays usable. SQLite runs them here, one statement each.
+``points_transfer`` (migration kairan_points_0008, with generic plans since
+0009; called by ``kairan_points.ledger_postgresql``): one round trip instead of
+four, the same checks in the same order, refusals returned rather than raised so
+that the transaction stays usable. SQLite runs them here, one statement each.
 """
 
 import functools

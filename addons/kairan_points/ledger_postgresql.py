@@ -87,7 +87,8 @@ _CALL = (
 
 
 # The call's result columns, typed: SQLAlchemy then keeps the result's description
-# with the compiled statement instead of matching the cursor's on every call (~0.2 ms).
+# with the compiled statement instead of matching the cursor's on every call (a
+# sampling profile of the pay POST put that matching at about 5 % of its CPU).
 _RESULT = (column("outcome", String), column("transfer_id", BigInteger),
            column("row_id", BigInteger))
 
