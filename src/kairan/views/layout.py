@@ -1,5 +1,6 @@
 """What every page template gets as ``layout``: site, user, navigation, language."""
 
+import functools
 from functools import cached_property
 
 from pyramid.csrf import get_csrf_token
@@ -61,21 +62,9 @@ class Layout:
     @cached_property
     def navigation(self):
         """Published folders and pages directly under the root, in order: (title, url, current)."""
-        from kairan.content.models import Node
-
-        query = (
-            select(Node.path, Node.title, Node.title_en)
-            .where(
-                Node.parent_id.in_(select(Node.id).where(Node.parent_id.is_(None))),
-                Node.state == "published",
-                Node.in_navigation.is_(True),
-                Node.deleted_at.is_(None),
-            )
-            .order_by(Node.position, Node.id)
-        )
         current = self.request.path
         items = []
-        for path, title, title_en in self.request.dbsession.execute(query):
+        for path, title, title_en in self.request.dbsession.execute(_navigation_statement()):
             label = title_en if self.locale == "en" and title_en else title
             items.append((label, path, current.startswith(path)))
         return items
@@ -108,3 +97,21 @@ def add_layout(event):
     request = event.get("request")
     if request is not None and "layout" not in event:
         event["layout"] = Layout(request, event.get("context"))
+
+
+@functools.cache
+def _navigation_statement():
+    """``Layout.navigation``'s query, built once: every page with the layout runs it, and
+    building it (a sub-select, four conditions) cost about 0.2 ms of CPU a page."""
+    from kairan.content.models import Node
+
+    return (
+        select(Node.path, Node.title, Node.title_en)
+        .where(
+            Node.parent_id.in_(select(Node.id).where(Node.parent_id.is_(None))),
+            Node.state == "published",
+            Node.in_navigation.is_(True),
+            Node.deleted_at.is_(None),
+        )
+        .order_by(Node.position, Node.id)
+    )
