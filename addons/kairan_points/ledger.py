@@ -486,30 +486,23 @@ def spendable_sum(account_id, now):
                    or_(Lot.expires_at.is_(None), Lot.expires_at > now)))
 
 
-def wallet_balances(dbsession, programme_id, user_id, now=None, merchant_id=None):
+def wallet_balances(dbsession, programme_id, user_id, now=None):
     """(id, balance, spendable) of the wallet of ``user_id`` in ``programme_id``, or None:
-    one statement (``spendable_balance`` of ``wallet_account``). With ``merchant_id``,
-    also ``till_id``: the id of that merchant's account in the programme (None if it
-    has none yet), read by the same statement."""
+    one statement (``spendable_balance`` of ``wallet_account``)."""
     now = now or utcnow()
-    return dbsession.execute(_wallet_statement(merchant_id is not None), {
-        "programme_id": programme_id, "user_id": user_id, "now": now,
-        "merchant_id": merchant_id}).first()
+    return dbsession.execute(_wallet_statement(), {
+        "programme_id": programme_id, "user_id": user_id, "now": now}).first()
 
 
 @functools.cache
-def _wallet_statement(with_till):
+def _wallet_statement():
     """The statement of ``wallet_balances``, built once (building one costs more CPU than
     running it)."""
-    programme_id = bindparam("programme_id")
-    columns = [Account.id, Account.balance,
-               spendable_sum(Account.id, bindparam("now", type_=UTCDateTime))
-               .scalar_subquery().label("spendable")]
-    if with_till:
-        columns.append(till_id_of(programme_id).label("till_id"))
-    return select(*columns).where(Account.programme_id == programme_id,
-                                  Account.user_id == bindparam("user_id"),
-                                  Account.kind == WALLET)
+    return select(Account.id, Account.balance,
+                  spendable_sum(Account.id, bindparam("now", type_=UTCDateTime))
+                  .scalar_subquery().label("spendable")).where(
+        Account.programme_id == bindparam("programme_id"),
+        Account.user_id == bindparam("user_id"), Account.kind == WALLET)
 
 
 def till_id_of(programme_id):

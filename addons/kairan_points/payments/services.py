@@ -95,13 +95,12 @@ def check_payable(scan, programme, now):
                        "end": f"{programme.spend_until:%Y-%m-%d}"}))
 
 
-def check_balance(dbsession, programme, user_id, amount, now, merchant_id=None):
-    """The resident's wallet (a row: ``id``, ``balance``, ``spendable``; with
-    ``merchant_id`` also ``till_id``, see ``ledger.wallet_balances``) if it can spend
-    ``amount`` now; else InsufficientPoints (the ledger checks again under the lock:
-    this is for a clear message). One statement."""
+def check_balance(dbsession, programme, user_id, amount, now):
+    """The resident's wallet (a row of ``ledger.wallet_balances``: ``id``, ``balance``,
+    ``spendable``) if it can spend ``amount`` now; else InsufficientPoints (the ledger
+    checks again under the lock: this is for a clear message). One statement."""
     return check_spendable(
-        ledger.wallet_balances(dbsession, programme.id, user_id, now, merchant_id), amount)
+        ledger.wallet_balances(dbsession, programme.id, user_id, now), amount)
 
 
 def check_spendable(wallet, amount):
