@@ -61,7 +61,6 @@ from points_common import (
     REPO,
     RESULTS,
     SECRET,
-    VENV_BIN,
     WORK,
     engine_for,
     fresh_database,
@@ -70,6 +69,7 @@ from points_common import (
     sh,
     write_ini,
 )
+from points_servers import Servers, postgres_cpu, server_url
 from points_wrk import check_wallets, payment_totals, run_http_wrk
 
 # -- pgbench ---------------------------------------------------------------------------------
@@ -101,66 +101,6 @@ def pgbench(url, clients, seconds):
 
 
 # -- the HTTP payments -------------------------------------------------------------------------
-
-class Servers:
-    def __init__(self, ini_dir, url, count, threads=None):
-        self.procs = []
-        self.ports = []
-        for i in range(count):
-            port = free_port()
-            ini = write_ini(ini_dir / f"points-http-{i}.ini", url, port, threads)
-            logf = open(WORK / f"points-http-{i}.log", "ab")  # noqa: SIM115
-            proc = subprocess.Popen([str(VENV_BIN / "kairan"), "-c", str(ini), "serve",
-                                     "--port", str(port)], stdout=logf,
-                                    stderr=subprocess.STDOUT)
-            self.procs.append(proc)
-            self.ports.append(port)
-        for port, proc in zip(self.ports, self.procs, strict=True):
-            deadline = time.time() + 60
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"a server exited; see {WORK}/points-http-*.log")
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    c.request("GET", "/healthz")
-                    if c.getresponse().status == 200:
-                        break
-                except OSError:
-                    pass
-                if time.time() > deadline:
-                    raise RuntimeError("a server did not start")
-                time.sleep(0.05)
-
-    def stop(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def server_url(url, socket_dir):
-    """The servers' database URL: over the Unix socket in ``socket_dir`` when given."""
-    if not socket_dir:
-        return url
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    # written out by hand: an ini file would take a %-escaped path for interpolation
-    return (f"{parsed.drivername}://{parsed.username or ''}@/{parsed.database}"
-            f"?host={socket_dir}")
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def prepare_http(args):
     """A fresh database with the demo city, residents with wallets and sessions."""
@@ -314,8 +254,7 @@ class Client(threading.Thread):
 
 def run_http(info, servers, args, flow, shops):
     if args.client == "wrk" and flow == "post":
-        return run_http_wrk(info, servers, args, shops,
-                            lambda: cpu_seconds([p.pid for p in servers.procs]), postgres_cpu)
+        return run_http_wrk(info, servers, args, shops)
     payments_before = payment_totals(info)
     stop_at = time.perf_counter() + 2
     warm = [Client(info, servers.ports, stop_at, flow, -i, shops, args.overdraft_share)
@@ -325,7 +264,7 @@ def run_http(info, servers, args, flow, shops):
     for c in warm:
         c.join()
     load_before = os.getloadavg()[0]
-    cpu_before = (cpu_seconds([p.pid for p in servers.procs]), postgres_cpu(HTTP_DB),
+    cpu_before = (servers.cpu_seconds(), postgres_cpu(HTTP_DB),
                   time.process_time())
     started = time.perf_counter()
     stop_at = started + args.seconds
@@ -337,7 +276,7 @@ def run_http(info, servers, args, flow, shops):
         c.join()
     elapsed = time.perf_counter() - started
     backends = postgres_cpu(HTTP_DB)
-    cpu = [cpu_seconds([p.pid for p in servers.procs]) - cpu_before[0],
+    cpu = [servers.cpu_seconds() - cpu_before[0],
            # per backend, so that one that ended during the run is left out, not negative
            sum(seconds - cpu_before[1].get(pid, 0) for pid, seconds in backends.items()),
            time.process_time() - cpu_before[2]]
@@ -389,36 +328,6 @@ def run_http(info, servers, args, flow, shops):
         f"{result['cpu_ms_postgres']} ms, client {result['cpu_ms_client']} ms; load "
         f"{result['load_before']} -> {result['load_after']}")
     return result
-
-
-def cpu_seconds(pids):
-    """User + system CPU seconds of the processes ``pids`` (Linux /proc), 0 for gone ones."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu(database):
-    """{pid: CPU seconds} of the PostgreSQL backends connected to ``database`` (their
-    titles name it) that are alive now."""
-    pids = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                title = f.read(300)
-        except OSError:
-            continue
-        if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
-            pids.append(int(pid))
-    return {pid: cpu_seconds([pid]) for pid in pids}
 
 
 # -- the ledger alone --------------------------------------------------------------------------

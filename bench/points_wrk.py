@@ -23,6 +23,7 @@ import time
 from urllib.parse import quote
 
 from points_common import HTTP_DB, WORK, engine_for, log
+from points_servers import postgres_cpu
 
 LUA = r"""
 local ample = {%(ample)s}
@@ -135,7 +136,7 @@ def run_wrk(ports, script, connections, seconds):
     return statuses, latency, errors, cpu
 
 
-def run_http_wrk(info, servers, args, shops, cpu_of, postgres_cpu):
+def run_http_wrk(info, servers, args, shops):
     """``points.run_http`` for the ``post`` flow with wrk as the client."""
     csrf = secrets.token_urlsafe(32)
     script = write_script(info, shops, args.overdraft_share, csrf)
@@ -143,13 +144,13 @@ def run_http_wrk(info, servers, args, shops, cpu_of, postgres_cpu):
     show_pay_pages(info, servers.ports)
     warm, _lat, _err, _cpu = run_wrk(servers.ports, script, 16, 2)
     load_before = os.getloadavg()[0]
-    before = (cpu_of(), postgres_cpu(HTTP_DB))
+    before = (servers.cpu_seconds(), postgres_cpu(HTTP_DB))
     started = time.perf_counter()
     statuses, latency, errors, client_cpu = run_wrk(servers.ports, script, args.clients,
                                                     args.seconds)
     elapsed = time.perf_counter() - started
     backends = postgres_cpu(HTTP_DB)
-    cpu = [cpu_of() - before[0],
+    cpu = [servers.cpu_seconds() - before[0],
            sum(seconds - before[1].get(pid, 0) for pid, seconds in backends.items()),
            client_cpu]
     load_after = os.getloadavg()[0]

@@ -8,6 +8,9 @@ import click
 
 from kairan.cli.env import DEFAULT_CONFIG, Environment, pass_env
 
+# ``kairan serve``: allocations between two scans of the young GC generation (see serve)
+GC_YOUNG_THRESHOLD = 20_000
+
 
 class KairanGroup(click.Group):
     """Turns any unexpected error into one clear line and exit status 1, never a traceback.
@@ -141,9 +144,6 @@ def serve(env, host, port):
     # less CPU (bench/README.md, "Points wallet").
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     waitress_serve(app, **server)
-
-
-GC_YOUNG_THRESHOLD = 20_000
 
 
 def _register_subcommands():
